@@ -1,0 +1,88 @@
+"""The bus between nodes and central, behind one interface whatever carries it.
+
+A node calls `transport().request(envelopes)` and gets central's replies; central
+calls `publish_to_node(node_id, envelope)` to reach the node holding a socket.
+Embedded (no BROKER_URL): both ends live in this process and a request runs
+central's handler in Django's sync thread. Distributed: RabbitMQ (csms.amqp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from csms.envelope import Envelope
+
+log = logging.getLogger(__name__)
+Deliver = Callable[[Envelope], Awaitable[None]]
+
+
+class BusUnavailable(Exception):
+    """Central could not be reached or did not answer in time: the station must not be told 'accepted'."""
+
+
+class Transport(Protocol):
+    async def request(self, envelopes: list[Envelope], timeout: float) -> list[Envelope | None]:
+        """Send envelopes to central and await one reply each, or raise BusUnavailable."""
+
+    async def attach_node(self, node_id: str, deliver: Deliver) -> None:
+        """Start consuming the messages central sends this node."""
+
+    async def detach_node(self) -> None:
+        """Stop consuming (shutdown)."""
+
+
+class InProcessTransport:
+    """Embedded mode: central's handlers run in this process, in Django's one sync thread."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, tuple[asyncio.AbstractEventLoop, Deliver]] = {}
+
+    async def request(self, envelopes: list[Envelope], timeout: float) -> list[Envelope | None]:
+        handle = sync_to_async(import_string(settings.CENTRAL_HANDLER), thread_sensitive=True)
+        try:
+            replies = await asyncio.wait_for(handle([e.to_dict() for e in envelopes]), timeout)
+        except TimeoutError as exc:
+            raise BusUnavailable(f"central did not answer within {timeout}s") from exc
+        return [Envelope.from_dict(r) if r else None for r in replies]
+
+    async def attach_node(self, node_id: str, deliver: Deliver) -> None:
+        self._nodes[node_id] = (asyncio.get_running_loop(), deliver)
+
+    async def detach_node(self) -> None:
+        self._nodes.clear()
+
+    def publish(self, node_id: str, envelope: Envelope) -> None:
+        target = self._nodes.get(node_id)
+        if target is None:
+            log.warning("no node %s in this process for %s %s", node_id, envelope.kind, envelope.action)
+            return
+        loop, deliver = target
+        # Called from central's sync thread: hand the message to the node's event loop.
+        loop.call_soon_threadsafe(lambda: loop.create_task(deliver(envelope)))
+
+
+_transport: Transport | None = None
+
+
+def transport() -> Transport:
+    """The transport this process uses, chosen once from settings."""
+    global _transport
+    if _transport is None:
+        _transport = InProcessTransport() if not settings.BROKER_URL else import_string("csms.amqp.AmqpTransport")()
+    return _transport
+
+
+def publish_to_node(node_id: str, envelope: Envelope) -> None:
+    """Central -> the node that holds a socket (call from transaction.on_commit)."""
+    current = transport()
+    if isinstance(current, InProcessTransport):
+        current.publish(node_id, envelope)
+    else:
+        import_string("csms.amqp.publish_to_node")(node_id, envelope)

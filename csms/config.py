@@ -1,0 +1,61 @@
+"""Environment settings shared by central and the node, read and checked once.
+
+Every value comes from the environment (or a `.env` file) through django-environ.
+A value that cannot be used stops start-up with ImproperlyConfigured naming the
+variable, because a typo in production must not become a silent default.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")  # optional; a missing file is fine
+
+
+def read(name: str, parse: Callable[..., Any], default: Any, *, check: Callable[[Any], bool] | None = None,
+         rule: str = "") -> Any:
+    """Read one variable with `parse` (env.int, env.bool...); a bad value raises naming it."""
+    try:
+        value = parse(name, default=default)
+    except Exception as exc:  # environ raises ValueError/TypeError that do not name the variable
+        raise ImproperlyConfigured(f"{name}: invalid value {env.str(name, default='')!r} ({exc})") from exc
+    if check is not None and value is not None and not check(value):
+        raise ImproperlyConfigured(f"{name}: invalid value {value!r}; {rule}")
+    return value
+
+
+def read_secret(name: str, default: str | None = None) -> str | None:
+    """A secret from NAME, or from the file named by NAME_FILE (Docker/K8s secrets)."""
+    path = env.str(f"{name}_FILE", default="")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path!r} ({exc})") from exc
+    return env.str(name, default=default)
+
+
+# --- what both sides need --------------------------------------------------
+BROKER_URL = read("BROKER_URL", env.str, "")
+EMBEDDED = not BROKER_URL  # no broker: the node's messages run in-process
+if BROKER_URL and not BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    raise ImproperlyConfigured(f"BROKER_URL: expected an amqp:// URL for RabbitMQ, got {BROKER_URL!r}")
+
+NODE_ID = read("NODE_ID", env.str, "embedded" if EMBEDDED else __import__("socket").gethostname(),
+               check=lambda v: v.replace("-", "").replace("_", "").replace(".", "").isalnum() and len(v) <= 64,
+               rule="use letters, digits, '-', '_' or '.', at most 64 characters")
+HEARTBEAT_INTERVAL = read("HEARTBEAT_INTERVAL", env.int, 300, check=lambda v: 10 <= v <= 86400,
+                          rule="seconds between station heartbeats, 10..86400")
+OCPP_MAX_FRAME_BYTES = read("OCPP_MAX_FRAME_BYTES", env.int, 65536, check=lambda v: 1024 <= v <= 16 * 1024 * 1024,
+                            rule="bytes, 1024..16777216")
+OCPP_CALL_TIMEOUT = read("OCPP_CALL_TIMEOUT", env.float, 10.0, check=lambda v: 0.1 <= v <= 300,
+                         rule="seconds the node waits for central's answer, 0.1..300")
+NODE_HEARTBEAT_INTERVAL = read("NODE_HEARTBEAT_INTERVAL", env.float, 10.0, check=lambda v: 0.5 <= v <= 3600,
+                               rule="seconds between node heartbeats, 0.5..3600")
+WS_PING_INTERVAL = read("WS_PING_INTERVAL", env.float, 60.0, check=lambda v: v >= 0,
+                        rule="seconds between WebSocket pings, 0 disables")

@@ -1,0 +1,74 @@
+"""One registry of the handlers central runs, filled by decorators at import.
+
+`@handles("1.6", Action.boot_notification)` registers a station CALL handler;
+`@handles_event("connect")` one for a node event. Registering a key twice raises
+at import (the `ocpp` library silently overwrites: a second registration is always
+a mistake). Lookups are dictionary lookups: no name is ever built from station input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from importlib import import_module
+from typing import Any
+
+from csms.envelope import OCPP_VERSIONS, Envelope
+
+Handler = Callable[[Envelope], dict[str, Any]]
+
+_calls: dict[tuple[str, str], Handler] = {}
+_events: dict[str, Handler] = {}
+
+# Modules whose import registers handlers; listed here so a worker, a node-less
+# test and the embedded server all see the same registry.
+HANDLER_MODULES = (
+    "stations.ocpp.lifecycle",
+    "stations.ocpp.v16",
+    "stations.ocpp.v201",
+)
+
+
+def handles(version: str, action: str | Enum) -> Callable[[Handler], Handler]:
+    """Register the handler of `action` (an ocpp.vXX.enums.Action) for one OCPP version."""
+    if version not in OCPP_VERSIONS:
+        raise ValueError(f"unknown OCPP version {version!r}")
+    name = action.value if isinstance(action, Enum) else action
+
+    def register(func: Handler) -> Handler:
+        key = (version, name)
+        if key in _calls:
+            raise ValueError(f"{version} {name} is already handled by {_calls[key].__module__}.{_calls[key].__name__}")
+        _calls[key] = func
+        return func
+
+    return register
+
+
+def handles_event(kind: str) -> Callable[[Handler], Handler]:
+    """Register the handler of a node event envelope (connect, disconnect, node_heartbeat...)."""
+
+    def register(func: Handler) -> Handler:
+        if kind in _events:
+            raise ValueError(f"event {kind!r} is already handled by {_events[kind].__name__}")
+        _events[kind] = func
+        return func
+
+    return register
+
+
+def call_handler(version: str, action: str) -> Handler | None:
+    return _calls.get((version, action))
+
+
+def event_handler(kind: str) -> Handler | None:
+    return _events.get(kind)
+
+
+def registered_actions(version: str) -> set[str]:
+    return {action for (v, action) in _calls if v == version}
+
+
+def autodiscover() -> None:
+    for module in HANDLER_MODULES:
+        import_module(module)

@@ -1,0 +1,123 @@
+"""Settings of central (and of the embedded one-process mode).
+
+Read once from the environment; see the README's settings table. With no
+DATABASE_URL the database is SQLite in var/, with no BROKER_URL the bus is
+in-process: that is the embedded default a newcomer runs.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+
+from csms.config import *  # noqa: F403 - the shared, already validated values
+from csms.config import BASE_DIR, env, read, read_secret
+
+VAR_DIR = BASE_DIR / "var"
+
+DEBUG = read("DEBUG", env.bool, False)
+DATABASE_URL = read_secret("DATABASE_URL", "")
+try:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL) if DATABASE_URL else {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / "csms.sqlite3"),
+        "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+        "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+    }}
+except Exception as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL: cannot parse {DATABASE_URL!r} ({exc})") from exc
+DATABASES["default"].setdefault("CONN_MAX_AGE", read("DB_CONN_MAX_AGE", env.int, 60))
+SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+# The demo login and stations exist only on the embedded SQLite database.
+DEMO = read("DEMO", env.bool, SQLITE)
+if DEMO and not SQLITE:
+    raise ImproperlyConfigured("DEMO: the demo login may only be created on the embedded SQLite database")
+
+
+def _secret_key() -> str:
+    key = read_secret("SECRET_KEY")
+    if key:
+        return key
+    if not SQLITE:
+        raise ImproperlyConfigured("SECRET_KEY: required when DATABASE_URL points at a real database")
+    # Embedded mode: one random key per checkout, kept so sessions survive restarts.
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(exist_ok=True)
+        path.write_text(get_random_secret_key())
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = read("ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = read("CSRF_TRUSTED_ORIGINS", env.list, [])
+
+INSTALLED_APPS = [
+    "csms",  # before staticfiles: its runserver serves through uvicorn
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "stations",
+    "transactions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "csms.urls"
+ASGI_APPLICATION = "csms.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [BASE_DIR / "templates"],
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = read("TIME_ZONE", env.str, "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True  # serve without collectstatic in the embedded mode
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Where central finds the node transport and the node finds central; the embedded
+# mode wires both ends in-process (csms.bus), the distributed mode over RabbitMQ.
+CENTRAL_HANDLER = "csms.dispatch.handle_envelopes"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": read("LOG_LEVEL", env.str, "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if not DEBUG and not SQLITE:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = read("SECURE_COOKIES", env.bool, True)

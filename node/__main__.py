@@ -1,0 +1,21 @@
+"""`python -m node`: run a node process under the production ASGI server (see csms.server)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "node.settings")
+
+
+def main() -> None:
+    import argparse
+
+    from csms.server import serve
+
+    parser = argparse.ArgumentParser(description="Serve station WebSockets at /ocpp/<station id>.")
+    parser.add_argument("--host", default=os.environ.get("NODE_HOST", "0.0.0.0"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("NODE_PORT", "9000")))
+    args = parser.parse_args()
+    serve("node.asgi:application", host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The node process's own life: attach to the bus, heartbeat to central, act on central's messages, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from django.conf import settings
+
+from csms.bus import BusUnavailable, transport
+from csms.envelope import Envelope
+from node import connections
+
+log = logging.getLogger(__name__)
+_heartbeat: asyncio.Task | None = None
+
+
+async def deliver(envelope: Envelope) -> None:
+    """A message from central to this node."""
+    if envelope.kind == "command" and envelope.action == "Close":
+        consumer = connections.get(envelope.conn)
+        if consumer is not None:
+            await consumer.close_for(envelope.payload.get("reason", "closed by central"))
+        return
+    log.warning("ignored %s %s from central", envelope.kind, envelope.action)
+
+
+async def _beat(stopping: bool = False) -> None:
+    beat = Envelope(kind="node_heartbeat", node=settings.NODE_ID,
+                    payload={"stations": connections.count(), "stopping": stopping})
+    await transport().request([beat], settings.OCPP_CALL_TIMEOUT)
+
+
+async def _heartbeats() -> None:
+    while True:
+        try:
+            await _beat()
+        except BusUnavailable as exc:
+            log.warning("node heartbeat not delivered: %s", exc)
+        except Exception:
+            log.exception("node heartbeat failed")
+        await asyncio.sleep(settings.NODE_HEARTBEAT_INTERVAL)
+
+
+async def start() -> None:
+    global _heartbeat
+    await transport().attach_node(settings.NODE_ID, deliver)
+    _heartbeat = asyncio.create_task(_heartbeats())
+    log.info("node %s started", settings.NODE_ID)
+
+
+async def stop() -> None:
+    """Shutdown: tell central this node's stations are gone now rather than after the liveness timeout."""
+    if _heartbeat is not None:
+        _heartbeat.cancel()
+    try:
+        await _beat(stopping=True)
+    except Exception as exc:  # central down at shutdown: liveness marks the stations later
+        log.warning("could not tell central node %s is stopping: %s", settings.NODE_ID, exc)
+    await transport().detach_node()
+
+
+def with_lifespan(app):
+    """Wrap an ASGI app so the server's lifespan events start and stop the node runtime."""
+
+    async def application(scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await app(scope, receive, send)
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await start()
+                except Exception as exc:
+                    log.exception("node start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return application

@@ -1,0 +1,207 @@
+"""Every OCPP 1.6 and 2.0.1 JSON schema, compiled once at import.
+
+The schemas come from the installed ``ocpp`` package (1.6: ``X.json`` / ``XResponse.json``;
+2.0.1: ``XRequest.json`` / ``XResponse.json``). All are read and compiled here, so validating a
+message never touches the disk. Each file is checked with the draft it declares (the 1.6
+security-extension files say draft-06, the rest of 1.6 draft-04, all of 2.0.1 draft-06), with
+three corrections where jsonschema alone is lax or wrong for OCPP:
+
+* ``date-time`` is checked as strict RFC 3339 (jsonschema skips it without extra packages).
+  Accepted values always parse with ``datetime.fromisoformat``: upper-case ``T`` and ``Z`` only
+  and no leap second ``:60``, which RFC 3339 permits but Python cannot represent.
+* ``integer`` means a JSON number written without fraction or exponent in both versions, as in
+  draft-04: ``1.0`` is refused (draft-06 would accept it), so handlers always get an ``int``.
+* ``multipleOf`` is computed exactly (1.6 charging limits are multiples of 0.1, and 21.4 / 0.1
+  is not a whole number in binary floating point).
+
+``format: uri`` (two 1.6 fields) is left unchecked.
+
+Which violation is reported when there are several: the shallowest field first, then by
+severity (missing, not allowed, wrong type, bad length or format, out of range), then by path.
+"""
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
+from pathlib import Path
+
+import ocpp
+from jsonschema import Draft4Validator, Draft6Validator, FormatChecker, ValidationError, validators
+
+from node import rpc  # used at call time only, since node.rpc imports this module too
+
+_SCHEMA_DIRS = {"1.6": ("v16", ""), "2.0.1": ("v201", "Request")}  # version: (folder, suffix)
+
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"(Z|[+-]([0-9]{2}):([0-9]{2}))"
+)
+
+_format_checker = FormatChecker(formats=())
+
+
+@_format_checker.checks("date-time")
+def _is_rfc3339(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # format only constrains strings; "type" judges the rest
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = (int(part) for part in match.group(1, 2, 3, 4, 5, 6))
+    off_hour, off_minute = int(match.group(9) or 0), int(match.group(10) or 0)
+    if off_hour > 23 or off_minute > 59:
+        return False
+    try:
+        datetime(year, month, day, hour, minute, second,
+                 tzinfo=timezone(timedelta(hours=off_hour, minutes=off_minute)))
+    except ValueError:  # month 13, February 30, hour 24, second 60...
+        return False
+    return True
+
+
+def _is_integer(checker, instance: object) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _multiple_of(validator, step, instance, schema):
+    if not validator.is_type(instance, "number"):
+        return
+    # repr() gives the shortest decimal that round-trips, i.e. what the station wrote
+    exact = Fraction(repr(instance)) / Fraction(repr(step))
+    if exact.denominator != 1:
+        yield ValidationError(f"{instance!r} is not a multiple of {step!r}")
+
+
+def _strict(base):
+    return validators.extend(
+        base,
+        validators={"multipleOf": _multiple_of},
+        type_checker=base.TYPE_CHECKER.redefine("integer", _is_integer),
+    )
+
+
+_VALIDATOR_FOR_DRAFT = {
+    "http://json-schema.org/draft-04/schema#": _strict(Draft4Validator),
+    "http://json-schema.org/draft-06/schema#": _strict(Draft6Validator),
+}
+
+
+def _compile(path: Path):
+    schema = json.loads(path.read_text(encoding="utf-8-sig"))  # 2.0.1 files start with a BOM
+    cls = _VALIDATOR_FOR_DRAFT[schema["$schema"]]
+    return cls(schema, format_checker=_format_checker)
+
+
+def _load(version: str) -> dict:
+    folder, request_suffix = _SCHEMA_DIRS[version]
+    compiled = {}
+    for path in sorted((Path(ocpp.__file__).parent / folder / "schemas").glob("*.json")):
+        name = path.stem
+        is_response = name.endswith("Response")
+        action = name.removesuffix("Response") if is_response else name
+        if not is_response and request_suffix:
+            if not name.endswith(request_suffix):
+                raise RuntimeError(f"unexpected OCPP {version} schema file {path.name}")
+            action = name.removesuffix(request_suffix)
+        compiled[action, is_response] = _compile(path)
+    requests = {action for action, is_response in compiled if not is_response}
+    if unpaired := requests ^ {action for action, is_response in compiled if is_response}:
+        raise RuntimeError(f"OCPP {version} schemas without request/response pair: {unpaired}")
+    return compiled
+
+
+_VALIDATORS = {version: _load(version) for version in _SCHEMA_DIRS}
+
+ACTIONS: dict[str, frozenset[str]] = {
+    version: frozenset(action for action, _ in compiled) for version, compiled in _VALIDATORS.items()
+}
+
+# Order of severity at one field; the lowest is reported.
+_RANK = {"required": 0, "additionalProperties": 1, "type": 2, "maxLength": 3, "minLength": 3,
+         "format": 3}
+_CODE = {"required": "OccurrenceConstraintViolation", "type": "TypeConstraintViolation",
+         "maxLength": "TypeConstraintViolation", "minLength": "TypeConstraintViolation",
+         "format": "TypeConstraintViolation", "additionalProperties": "FormatViolation"}
+_CODE.update(dict.fromkeys(
+    ("enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern",
+     "multipleOf", "minItems", "maxItems", "const"),
+    "PropertyConstraintViolation",
+))
+_JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
+              float: "number", type(None): "null"}
+
+
+def validate(version: str, action: str, payload: dict, *, response: bool = False) -> None:
+    """Check a CALL payload (or a CALLRESULT payload with ``response=True``) of ``action``.
+
+    Raises ``node.rpc.RpcError`` with the canonical code of the most relevant violation (see
+    the module docstring), a short description naming the field, and details
+    ``{"field": "<path>"}`` such as ``meterValue[0].sampledValue[1].value``. The error's
+    message id is left "-1" for the caller to set. An action the version does not define is
+    NotImplemented; an unknown version is a programming error (KeyError).
+    """
+    validator = _VALIDATORS[version].get((action, response))
+    if validator is None:
+        raise rpc.RpcError("NotImplemented", f"action not defined in OCPP {version}")
+    faults = [fault for error in validator.iter_errors(payload) for fault in _faults(error)]
+    if faults:
+        _, _, field, code, description = min(faults)
+        raise rpc.RpcError(code, description, details={"field": field})
+
+
+def _faults(error: ValidationError):
+    """Yield (depth, rank, path, code, description) for each field ``error`` is about."""
+    keyword, limit, value = error.validator, error.validator_value, error.instance
+    path = tuple(error.absolute_path)
+    rank = _RANK.get(keyword, 4)
+    code = _CODE.get(keyword, "FormatViolation")
+    if keyword in ("required", "additionalProperties"):
+        if keyword == "required":
+            names, text = [name for name in limit if name not in value], "required property missing"
+        else:
+            extra = set(value) - set(error.schema.get("properties", {}))
+            names, text = sorted(_clip(name) for name in extra), "not allowed"
+        for name in names:
+            yield _fault(path + (name,), rank, code, text)
+        return
+    if keyword == "type":
+        text = f"expected {limit if isinstance(limit, str) else ' or '.join(limit)}, " \
+               f"got {_JSON_TYPE.get(type(value), 'other')}"
+    elif keyword == "maxLength":
+        text = f"longer than {limit} characters"
+    elif keyword == "minLength":
+        text = f"shorter than {limit} characters"
+    elif keyword == "format":
+        text = f"{_show(value)} is not {'an RFC 3339 date-time' if limit == 'date-time' else limit}"
+    elif keyword == "enum":
+        text = f"{_show(value)} is not an allowed value"
+    elif keyword in ("minimum", "exclusiveMinimum"):
+        text = f"{_show(value)} is below the minimum {limit}"
+    elif keyword in ("maximum", "exclusiveMaximum"):
+        text = f"{_show(value)} is above the maximum {limit}"
+    elif keyword == "multipleOf":
+        text = f"{_show(value)} is not a multiple of {limit}"
+    elif keyword == "minItems":
+        text = f"fewer than {limit} items"
+    elif keyword == "maxItems":
+        text = f"more than {limit} items"
+    else:
+        text = f"violates {keyword} {_show(limit)}"
+    yield _fault(path, rank, code, text)
+
+
+def _fault(path: tuple, rank: int, code: str, text: str) -> tuple:
+    field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+    field = field.removeprefix(".")
+    return len(path), rank, field, code, f"{field or 'payload'}: {text}"
+
+
+def _show(value: object) -> str:
+    return _clip(repr(value) if isinstance(value, str) else json.dumps(value, default=repr))
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """Station input cut short, lone surrogates escaped: an answer must stay small and UTF-8."""
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

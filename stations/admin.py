@@ -1,0 +1,116 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from stations.models import ChargingStation, ConnectionLog, Connector, Node
+
+
+class ConnectorInline(admin.TabularInline):
+    model = Connector
+    extra = 0
+    fields = ("evse_id", "connector_id", "status", "error_code", "info", "vendor_error_code", "status_at")
+    readonly_fields = fields
+    can_delete = False
+
+
+class StationForm(forms.ModelForm):
+    new_password = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
+                                   help_text="HTTP Basic password (security profile 1). Leave empty to keep; "
+                                             "stored hashed.")
+    clear_password = forms.BooleanField(required=False, help_text="Remove the password (no Basic auth).")
+
+    class Meta:
+        model = ChargingStation
+        fields = "__all__"
+
+    def save(self, commit=True):
+        station = super().save(commit=False)
+        if self.cleaned_data.get("clear_password"):
+            station.set_password("")
+        elif self.cleaned_data.get("new_password"):
+            station.set_password(self.cleaned_data["new_password"])
+        if commit:
+            station.save()
+        return station
+
+
+@admin.register(ChargingStation)
+class ChargingStationAdmin(admin.ModelAdmin):
+    form = StationForm
+    list_display = ("station_id", "name", "online", "registration", "enabled", "ocpp_version", "vendor", "model",
+                    "firmware_version", "node", "last_seen")
+    list_filter = ("online", "registration", "enabled", "ocpp_version", "vendor", "node")
+    search_fields = ("station_id", "name", "vendor", "model", "serial_number", "charge_box_serial_number", "address")
+    readonly_fields = ("vendor", "model", "serial_number", "charge_box_serial_number", "firmware_version", "iccid",
+                       "imsi", "meter_type", "meter_serial_number", "ocpp_version", "boot_status", "last_boot_at",
+                       "online", "last_seen", "node", "conn", "status", "error_code", "status_at", "created_at",
+                       "updated_at", "has_password")
+    fieldsets = (
+        (None, {"fields": ("station_id", "name", "enabled", "registration", "has_password", "new_password",
+                           "clear_password")}),
+        ("Location", {"fields": ("latitude", "longitude", "address")}),
+        ("Connection", {"fields": ("online", "last_seen", "node", "conn", "ocpp_version", "boot_status",
+                                   "last_boot_at", "status", "error_code", "status_at")}),
+        ("Identity (as reported)", {"fields": ("vendor", "model", "serial_number", "charge_box_serial_number",
+                                               "firmware_version", "iccid", "imsi", "meter_type",
+                                               "meter_serial_number")}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = [ConnectorInline]
+    list_select_related = ("node",)
+    actions = ["enable", "disable", "accept"]
+
+    @admin.display(boolean=True, description="password set")
+    def has_password(self, obj):
+        return bool(obj.password)
+
+    @admin.action(description="Enable selected stations")
+    def enable(self, request, queryset):
+        queryset.update(enabled=True)
+
+    @admin.action(description="Disable selected stations (refused at the next connect)")
+    def disable(self, request, queryset):
+        queryset.update(enabled=False)
+
+    @admin.action(description="Set registration to Accepted")
+    def accept(self, request, queryset):
+        queryset.update(registration="Accepted")
+
+
+@admin.register(Connector)
+class ConnectorAdmin(admin.ModelAdmin):
+    list_display = ("station", "evse_id", "connector_id", "status", "error_code", "vendor_error_code", "status_at")
+    list_filter = ("status", "error_code")
+    search_fields = ("station__station_id", "vendor_error_code", "info")
+    list_select_related = ("station",)
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(Node)
+class NodeAdmin(admin.ModelAdmin):
+    list_display = ("node_id", "first_heartbeat", "last_heartbeat", "station_count")
+    search_fields = ("node_id",)
+    readonly_fields = ("node_id", "first_heartbeat", "last_heartbeat")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(online_count=Count("stations", filter=Q(stations__online=True)))
+
+    @admin.display(description="stations online", ordering="online_count")
+    def station_count(self, obj):
+        return obj.online_count
+
+
+@admin.register(ConnectionLog)
+class ConnectionLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "station_ident", "event", "reason", "remote_addr", "node_id", "ocpp_version",
+                    "subprotocols")
+    list_filter = ("event", "reason", "ocpp_version", "node_id")
+    search_fields = ("station_ident", "remote_addr", "conn")
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in ConnectionLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

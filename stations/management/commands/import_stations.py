@@ -1,0 +1,43 @@
+import csv
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from csms.exceptions import CsmsError
+from stations.management.commands._station_options import COLUMNS, spec_from
+from stations.services import provision_station
+
+
+class Command(BaseCommand):
+    help = ("Create or update stations from a CSV file with a header row; columns: " + ", ".join(COLUMNS)
+            + " (only station_id is required). All rows or none; running it twice changes nothing.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV file, UTF-8, '-' for standard input")
+
+    def handle(self, *args, file: str, **options):
+        try:
+            with (open(file, newline="", encoding="utf-8-sig") if file != "-" else _stdin()) as handle:
+                rows = list(csv.DictReader(handle))
+        except OSError as exc:
+            raise CommandError(f"cannot read {file}: {exc}") from exc
+        if rows and "station_id" not in rows[0]:
+            raise CommandError(f"{file}: the header must name a station_id column (columns: {', '.join(COLUMNS)})")
+        unknown = set(rows[0]) - set(COLUMNS) if rows else set()
+        if unknown:
+            raise CommandError(f"{file}: unknown columns {', '.join(sorted(unknown))} (allowed: {', '.join(COLUMNS)})")
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        with transaction.atomic():
+            for line, row in enumerate(rows, start=2):
+                try:
+                    _, outcome = provision_station(spec_from(row))
+                except (CommandError, CsmsError) as exc:
+                    raise CommandError(f"{file}:{line}: {exc}") from exc
+                counts[outcome] += 1
+        self.stdout.write(", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+def _stdin():
+    import sys
+
+    return open(sys.stdin.fileno(), newline="", encoding="utf-8-sig", closefd=False)

@@ -1,0 +1,133 @@
+"""What central stores about stations. Only central imports this module (never a node)."""
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+
+from stations.choices import ConnectionEvent, ConnectorStatus, Registration
+
+
+class Node(models.Model):
+    """An edge process that holds station sockets; known from its heartbeats."""
+
+    node_id = models.CharField(max_length=64, unique=True)
+    first_heartbeat = models.DateTimeField()
+    last_heartbeat = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["node_id"]
+
+    def __str__(self) -> str:
+        return self.node_id
+
+
+class ChargingStation(models.Model):
+    """One charging station, whatever OCPP version it speaks, as it reported itself and as the operator set it up."""
+
+    station_id = models.CharField("station id", max_length=48, unique=True,
+                                  help_text="The identity in the station's URL (/ocpp/<station id>).")
+    name = models.CharField(max_length=100, blank=True)
+    enabled = models.BooleanField(default=True, help_text="A disabled station is refused at the handshake.")
+    registration = models.CharField(max_length=10, choices=Registration.choices, default=Registration.ACCEPTED,
+                                    help_text="Answered to BootNotification.")
+    password = models.CharField(max_length=128, blank=True, editable=False,
+                                help_text="HTTP Basic password (security profile 1), hashed.")
+
+    # Identity, as the station reports it in BootNotification.
+    vendor = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=50, blank=True)
+    serial_number = models.CharField(max_length=50, blank=True)
+    charge_box_serial_number = models.CharField(max_length=50, blank=True)
+    firmware_version = models.CharField(max_length=50, blank=True)
+    iccid = models.CharField("modem ICCID", max_length=20, blank=True)
+    imsi = models.CharField("modem IMSI", max_length=20, blank=True)
+    meter_type = models.CharField(max_length=25, blank=True)
+    meter_serial_number = models.CharField(max_length=25, blank=True)
+
+    # Protocol and connection state.
+    ocpp_version = models.CharField("OCPP", max_length=8, blank=True)
+    boot_status = models.CharField(max_length=10, choices=Registration.choices, blank=True,
+                                   help_text="What the last BootNotification was answered.")
+    last_boot_at = models.DateTimeField(null=True, blank=True)
+    online = models.BooleanField(default=False, db_index=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    node = models.ForeignKey(Node, null=True, blank=True, on_delete=models.SET_NULL, related_name="stations")
+    conn = models.CharField("connection", max_length=64, blank=True, help_text="The socket that owns the station.")
+    # Station-wide state (1.6 connectorId 0).
+    status = models.CharField(max_length=16, choices=ConnectorStatus.choices, blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    status_at = models.DateTimeField(null=True, blank=True)
+
+    # Location, for the map.
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["station_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90) | models.Q(latitude=None),
+                name="station_latitude_range"),
+            models.CheckConstraint(
+                condition=models.Q(longitude__gte=-180, longitude__lte=180) | models.Q(longitude=None),
+                name="station_longitude_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.station_id
+
+    def set_password(self, raw: str) -> None:
+        self.password = make_password(raw) if raw else ""
+
+    def check_password(self, raw: str | None) -> bool:
+        return bool(self.password) and raw is not None and check_password(raw, self.password)
+
+
+class Connector(models.Model):
+    """A connector: 2.0.1 (EVSE id, connector id); a 1.6 connector N is EVSE N with connector 1."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="connectors")
+    evse_id = models.PositiveIntegerField("EVSE")
+    connector_id = models.PositiveIntegerField("connector")
+    status = models.CharField(max_length=16, choices=ConnectorStatus.choices, default=ConnectorStatus.UNAVAILABLE)
+    error_code = models.CharField(max_length=50, blank=True)
+    info = models.CharField(max_length=50, blank=True)
+    vendor_id = models.CharField(max_length=255, blank=True)
+    vendor_error_code = models.CharField(max_length=50, blank=True)
+    status_at = models.DateTimeField("reported at", null=True, blank=True,
+                                     help_text="The station's timestamp of the status.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["station", "evse_id", "connector_id"]
+        constraints = [models.UniqueConstraint(fields=["station", "evse_id", "connector_id"], name="connector_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.station_id}/{self.evse_id}/{self.connector_id}"
+
+
+class ConnectionLog(models.Model):
+    """One accepted or refused connect, or one disconnect, with its reason and the remote address."""
+
+    station = models.ForeignKey(ChargingStation, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="connection_log")
+    station_ident = models.CharField("station id", max_length=255, db_index=True,
+                                     help_text="As presented, also for unknown stations.")
+    event = models.CharField(max_length=16, choices=ConnectionEvent.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    node_id = models.CharField(max_length=64, blank=True)
+    conn = models.CharField(max_length=64, blank=True)
+    ocpp_version = models.CharField(max_length=8, blank=True)
+    subprotocols = models.CharField("offered subprotocols", max_length=255, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["station", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.station_ident} {self.event} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,37 @@
+"""Node events about sockets and nodes (not OCPP actions): connect, disconnect, node heartbeat."""
+
+from datetime import datetime
+
+from csms.envelope import Envelope
+from csms.router import handles_event
+from stations import services
+
+
+def _at(envelope: Envelope) -> datetime:
+    return datetime.fromisoformat(envelope.at)
+
+
+@handles_event("connect")
+def on_connect(envelope: Envelope) -> dict:
+    p = envelope.payload
+    admission = services.admit_connection(
+        station_id=envelope.station, node_id=envelope.node, conn=envelope.conn, ocpp_version=envelope.ocpp,
+        offered=p.get("offered", []), username=p.get("username"), password=p.get("password"),
+        remote_addr=p.get("remote", ""), at=_at(envelope))
+    return {"accepted": admission.accepted, "http_status": admission.http_status, "reason": admission.reason,
+            "boot_accepted": admission.boot_accepted}
+
+
+@handles_event("disconnect")
+def on_disconnect(envelope: Envelope) -> dict:
+    owned = services.record_disconnect(station_id=envelope.station, node_id=envelope.node, conn=envelope.conn,
+                                       reason=envelope.payload.get("reason", ""), at=_at(envelope))
+    return {"marked_offline": owned}
+
+
+@handles_event("node_heartbeat")
+def on_node_heartbeat(envelope: Envelope) -> dict:
+    services.record_node_heartbeat(node_id=envelope.node, at=_at(envelope))
+    if envelope.payload.get("stopping"):
+        return {"marked_offline": services.mark_node_offline(node_id=envelope.node)}
+    return {}

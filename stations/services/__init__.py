@@ -1,0 +1,20 @@
+"""Writes about stations, version-agnostic: the 1.6 and 2.0.1 handlers translate payloads into these calls.
+
+Each runs inside the caller's transaction (one per message, see csms.dispatch); messages
+to nodes are published on commit, so nothing is announced that was not stored.
+"""
+
+from stations.services.connections import (
+    Admission,
+    admit_connection,
+    mark_node_offline,
+    record_disconnect,
+    record_node_heartbeat,
+)
+from stations.services.lifecycle import BootIdentity, record_boot, record_heartbeat, record_status
+from stations.services.provisioning import StationSpec, provision_station
+
+__all__ = [
+    "Admission", "BootIdentity", "StationSpec", "admit_connection", "mark_node_offline", "provision_station",
+    "record_boot", "record_disconnect", "record_heartbeat", "record_node_heartbeat", "record_status",
+]

@@ -1,0 +1,70 @@
+"""What a station reports about itself: boot identity, heartbeats, connector status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from csms.exceptions import UnknownStation
+from stations.choices import ConnectorStatus
+from stations.models import ChargingStation, Connector
+
+
+@dataclass(frozen=True)
+class BootIdentity:
+    """What a station says about itself in BootNotification (both versions)."""
+
+    vendor: str = ""
+    model: str = ""
+    serial_number: str = ""
+    charge_box_serial_number: str = ""
+    firmware_version: str = ""
+    iccid: str = ""
+    imsi: str = ""
+    meter_type: str = ""
+    meter_serial_number: str = ""
+
+
+def _station(station_id: str) -> ChargingStation:
+    try:
+        return ChargingStation.objects.select_for_update().get(station_id=station_id)
+    except ChargingStation.DoesNotExist:
+        raise UnknownStation(f"station {station_id!r} is not provisioned") from None
+
+
+def record_boot(*, station_id: str, identity: BootIdentity, ocpp_version: str, at: datetime) -> ChargingStation:
+    """Store the identity a station reports; its `boot_status` is what to answer (the operator's choice)."""
+    station = _station(station_id)
+    for f in fields(identity):
+        setattr(station, f.name, getattr(identity, f.name))
+    station.ocpp_version, station.boot_status = ocpp_version, station.registration
+    station.last_boot_at = station.last_seen = at
+    station.online = True
+    station.save()
+    return station
+
+
+def record_heartbeat(*, station_id: str, at: datetime) -> int:
+    """Update last seen; returns the rows changed (0 for a station that is not provisioned)."""
+    return ChargingStation.objects.filter(station_id=station_id).update(last_seen=at, online=True)
+
+
+def record_status(*, station_id: str, evse_id: int, connector_id: int, status: ConnectorStatus,
+                  error_code: str = "", info: str = "", vendor_id: str = "", vendor_error_code: str = "",
+                  reported_at: datetime, at: datetime) -> ChargingStation | Connector:
+    """Store a status; evse 0 is the station itself (1.6 connectorId 0). Older reports never overwrite newer ones."""
+    station = _station(station_id)
+    station.last_seen = at
+    if evse_id == 0:
+        if station.status_at is None or reported_at >= station.status_at:
+            station.status, station.error_code, station.status_at = status, error_code, reported_at
+        station.save(update_fields=["status", "error_code", "status_at", "last_seen", "updated_at"])
+        return station
+    station.save(update_fields=["last_seen", "updated_at"])
+    connector, created = Connector.objects.get_or_create(station=station, evse_id=evse_id, connector_id=connector_id)
+    if created or connector.status_at is None or reported_at >= connector.status_at:
+        connector.status, connector.error_code, connector.info = status, error_code, info
+        connector.vendor_id, connector.vendor_error_code = vendor_id, vendor_error_code
+        connector.status_at = reported_at
+        connector.save()
+    return connector
