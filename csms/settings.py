@@ -5,6 +5,8 @@ DATABASE_URL the database is SQLite in var/, with no BROKER_URL the bus is
 in-process: that is the embedded default a newcomer runs.
 """
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
@@ -20,7 +22,8 @@ try:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(VAR_DIR / "csms.sqlite3"),
         "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
-        "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+        # Per process, so two test runs on one checkout never share a file.
+        "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
     }}
 except Exception as exc:
     raise ImproperlyConfigured(f"DATABASE_URL: cannot parse {DATABASE_URL!r} ({exc})") from exc
@@ -102,6 +105,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True  # serve without collectstatic in the embedded mode
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -28,9 +28,30 @@ CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_GOING_AWAY = 1001
 QUEUE_LIMIT = 64  # calls a station may have waiting; a compliant station has one
 REMEMBERED_IDS = 256  # message ids kept per socket to refuse reuse
+MAX_STATION_ID = 48  # OCPP 2.0.1 identity length; longer ids are never provisioned
 
 
-class OcppConsumer(AsyncWebsocketConsumer):
+class Denial:
+    """Refuse a handshake with an HTTP status (ASGI WebSocket Denial Response), or 403 where unsupported."""
+
+    async def _deny(self, status: int, reason: str) -> None:
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            return await self.close()  # the server can only say 403
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        if status == 401:
+            headers.append((b"www-authenticate", b'Basic realm="OCPP", charset="UTF-8"'))
+        await self.base_send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await self.base_send({"type": "websocket.http.response.body", "body": reason.encode()})
+
+
+class NotFoundConsumer(Denial, AsyncWebsocketConsumer):
+    """Any WebSocket path other than /ocpp/<station id>."""
+
+    async def connect(self) -> None:
+        await self._deny(404, "stations connect at /ocpp/<station id>")
+
+
+class OcppConsumer(Denial, AsyncWebsocketConsumer):
     station_id: str
     conn: str
     version: str | None = None
@@ -38,6 +59,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.station_id = self.scope["url_route"]["kwargs"]["station_id"]
+        if len(self.station_id) > MAX_STATION_ID:
+            return await self._deny(404, "no such station")
         self.conn = uuid.uuid4().hex
         offered = list(self.scope.get("subprotocols") or [])
         subprotocol = negotiate(offered)
@@ -65,15 +88,6 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.accepted = True
         await self.accept(subprotocol=subprotocol)
         self.worker = asyncio.create_task(self._serve_calls())
-
-    async def _deny(self, status: int, reason: str) -> None:
-        if "websocket.http.response" not in self.scope.get("extensions", {}):
-            return await self.close()  # the server can only say 403
-        headers = [(b"content-type", b"text/plain; charset=utf-8")]
-        if status == 401:
-            headers.append((b"www-authenticate", b'Basic realm="OCPP", charset="UTF-8"'))
-        await self.base_send({"type": "websocket.http.response.start", "status": status, "headers": headers})
-        await self.base_send({"type": "websocket.http.response.body", "body": reason.encode()})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame = text_data if text_data is not None else bytes_data or b""

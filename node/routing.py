@@ -2,11 +2,12 @@
 
 from django.urls import re_path
 
-from node.consumers import OcppConsumer
+from node.consumers import NotFoundConsumer, OcppConsumer
 
-# Station ids are 1..48 characters (OCPP 2.0.1 identity) without '/'.
+# The consumer checks the id's length (1..48, OCPP 2.0.1 identity); any other path is a 404, not a 500.
 websocket_urlpatterns = [
-    re_path(r"^ocpp/(?P<station_id>[^/]{1,48})/?$", OcppConsumer.as_asgi()),
+    re_path(r"^ocpp/(?P<station_id>[^/]+)/?$", OcppConsumer.as_asgi()),
+    re_path(r"", NotFoundConsumer.as_asgi()),
 ]
 
 

@@ -34,12 +34,22 @@ MAX_DESCRIPTION_LEN_201 = 255
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 
 VERSIONS = ("1.6", "2.0.1")
-CODES = frozenset({
-    "FormatViolation", "GenericError", "InternalError", "MessageTypeNotSupported",
-    "NotImplemented", "NotSupported", "OccurrenceConstraintViolation",
-    "PropertyConstraintViolation", "ProtocolError", "RpcFrameworkError", "SecurityError",
-    "TypeConstraintViolation",
-})
+CODES = frozenset(
+    {
+        "FormatViolation",
+        "GenericError",
+        "InternalError",
+        "MessageTypeNotSupported",
+        "NotImplemented",
+        "NotSupported",
+        "OccurrenceConstraintViolation",
+        "PropertyConstraintViolation",
+        "ProtocolError",
+        "RpcFrameworkError",
+        "SecurityError",
+        "TypeConstraintViolation",
+    }
+)
 # 1.6 misspells two codes and lacks the two 2.0.1 framework codes (GenericError stands in).
 _SPELLING_16 = {
     "FormatViolation": "FormationViolation",
@@ -77,8 +87,9 @@ class CallError:
 class RpcError(Exception):
     """A fault to answer with a CALLERROR; ``code`` is canonical, see ``error_code``."""
 
-    def __init__(self, code: str, description: str = "", *, message_id: str = "-1",
-                 details: dict | None = None) -> None:
+    def __init__(
+        self, code: str, description: str = "", *, message_id: str = "-1", details: dict | None = None
+    ) -> None:
         if code not in CODES:
             raise ValueError(f"not an OCPP-J error code: {code!r}")
         super().__init__(description)
@@ -124,20 +135,18 @@ def parse(text: str | bytes, version: str) -> Call | CallResult | CallError | No
     if kind != CALL:
         if version == "1.6":
             return None  # OCPP-J 1.6 §4.1.3: ignore an unknown message type
-        raise RpcError("MessageTypeNotSupported", f"message type {kind} is not supported",
-                       message_id=message_id or "-1")
+        raise RpcError(
+            "MessageTypeNotSupported", f"message type {kind} is not supported", message_id=message_id or "-1"
+        )
     if message_id is None:
-        raise RpcError(frame_fault, f"message id must be a string of 1 to {MAX_MESSAGE_ID_LEN} "
-                                    "characters")
+        raise RpcError(frame_fault, f"message id must be a string of 1 to {MAX_MESSAGE_ID_LEN} characters")
     if len(frame) != 4 or not isinstance(frame[2], str):
-        raise RpcError(_CALL_SHAPE_FAULT[version], "CALL must be [2, id, action, payload]",
-                       message_id=message_id)
+        raise RpcError(_CALL_SHAPE_FAULT[version], "CALL must be [2, id, action, payload]", message_id=message_id)
     action, payload = frame[2], {} if frame[3] is None else frame[3]
     if not isinstance(payload, dict):
         raise RpcError("FormatViolation", "payload is not a JSON object", message_id=message_id)
     if action not in schemas.ACTIONS[version]:
-        raise RpcError("NotImplemented", f"action not defined in OCPP {version}",
-                       message_id=message_id)
+        raise RpcError("NotImplemented", f"action not defined in OCPP {version}", message_id=message_id)
     try:
         schemas.validate(version, action, payload)
     except RpcError as exc:
@@ -175,8 +184,7 @@ def call_error(err: RpcError, version: str) -> str:
     description = err.description
     if version == "2.0.1":
         description = description[:MAX_DESCRIPTION_LEN_201]
-    return _dump([CALLERROR, err.message_id, error_code(err.code, version), description,
-                  err.details])
+    return _dump([CALLERROR, err.message_id, error_code(err.code, version), description, err.details])
 
 
 def _is_message_id(value: object) -> bool:

@@ -14,7 +14,7 @@ three corrections where jsonschema alone is lax or wrong for OCPP:
 * ``multipleOf`` is computed exactly (1.6 charging limits are multiples of 0.1, and 21.4 / 0.1
   is not a whole number in binary floating point).
 
-``format: uri`` (two 1.6 fields) is left unchecked.
+``format: uri`` (two 1.6 fields) is left unchecked, so every format fault is a date-time.
 
 Which violation is reported when there are several: the shallowest field first, then by
 severity (missing, not allowed, wrong type, bad length or format, out of range), then by path.
@@ -53,8 +53,7 @@ def _is_rfc3339(value: object) -> bool:
     if off_hour > 23 or off_minute > 59:
         return False
     try:
-        datetime(year, month, day, hour, minute, second,
-                 tzinfo=timezone(timedelta(hours=off_hour, minutes=off_minute)))
+        datetime(year, month, day, hour, minute, second, tzinfo=timezone(timedelta(hours=off_hour, minutes=off_minute)))
     except ValueError:  # month 13, February 30, hour 24, second 60...
         return False
     return True
@@ -117,19 +116,29 @@ ACTIONS: dict[str, frozenset[str]] = {
     version: frozenset(action for action, _ in compiled) for version, compiled in _VALIDATORS.items()
 }
 
-# Order of severity at one field; the lowest is reported.
-_RANK = {"required": 0, "additionalProperties": 1, "type": 2, "maxLength": 3, "minLength": 3,
-         "format": 3}
-_CODE = {"required": "OccurrenceConstraintViolation", "type": "TypeConstraintViolation",
-         "maxLength": "TypeConstraintViolation", "minLength": "TypeConstraintViolation",
-         "format": "TypeConstraintViolation", "additionalProperties": "FormatViolation"}
-_CODE.update(dict.fromkeys(
-    ("enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern",
-     "multipleOf", "minItems", "maxItems", "const"),
-    "PropertyConstraintViolation",
-))
-_JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
-              float: "number", type(None): "null"}
+# keyword: (canonical error code, severity rank at one field, description after "field: ").
+# The type names of OCPP (CiString20Type, dateTime) are types in OCPP's sense, hence
+# TypeConstraintViolation for lengths and formats too.
+_KEYWORDS = {
+    "required": ("OccurrenceConstraintViolation", 0, "required property missing"),
+    "additionalProperties": ("FormatViolation", 1, "not allowed"),
+    "type": ("TypeConstraintViolation", 2, "expected {limit}, got {type}"),
+    "maxLength": ("TypeConstraintViolation", 3, "longer than {limit} characters"),
+    "minLength": ("TypeConstraintViolation", 3, "shorter than {limit} characters"),
+    "format": ("TypeConstraintViolation", 3, "{value} is not an RFC 3339 date-time"),
+    "enum": ("PropertyConstraintViolation", 4, "{value} is not an allowed value"),
+    "const": ("PropertyConstraintViolation", 4, "{value} is not the allowed value"),
+    "pattern": ("PropertyConstraintViolation", 4, "{value} does not match {limit}"),
+    "minimum": ("PropertyConstraintViolation", 4, "{value} is below the minimum {limit}"),
+    "exclusiveMinimum": ("PropertyConstraintViolation", 4, "{value} is not above {limit}"),
+    "maximum": ("PropertyConstraintViolation", 4, "{value} is above the maximum {limit}"),
+    "exclusiveMaximum": ("PropertyConstraintViolation", 4, "{value} is not below {limit}"),
+    "multipleOf": ("PropertyConstraintViolation", 4, "{value} is not a multiple of {limit}"),
+    "minItems": ("PropertyConstraintViolation", 4, "fewer than {limit} items"),
+    "maxItems": ("PropertyConstraintViolation", 4, "more than {limit} items"),
+}
+_OTHER = ("FormatViolation", 5, "violates {keyword} {limit}")
+_JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 
 
 def validate(version: str, action: str, payload: dict, *, response: bool = False) -> None:
@@ -151,44 +160,24 @@ def validate(version: str, action: str, payload: dict, *, response: bool = False
 
 
 def _faults(error: ValidationError):
-    """Yield (depth, rank, path, code, description) for each field ``error`` is about."""
+    """Yield (depth, rank, field, code, description) for each field ``error`` is about."""
     keyword, limit, value = error.validator, error.validator_value, error.instance
+    code, rank, template = _KEYWORDS.get(keyword, _OTHER)
     path = tuple(error.absolute_path)
-    rank = _RANK.get(keyword, 4)
-    code = _CODE.get(keyword, "FormatViolation")
-    if keyword in ("required", "additionalProperties"):
-        if keyword == "required":
-            names, text = [name for name in limit if name not in value], "required property missing"
-        else:
-            extra = set(value) - set(error.schema.get("properties", {}))
-            names, text = sorted(_clip(name) for name in extra), "not allowed"
-        for name in names:
-            yield _fault(path + (name,), rank, code, text)
-        return
-    if keyword == "type":
-        text = f"expected {limit if isinstance(limit, str) else ' or '.join(limit)}, " \
-               f"got {_JSON_TYPE.get(type(value), 'other')}"
-    elif keyword == "maxLength":
-        text = f"longer than {limit} characters"
-    elif keyword == "minLength":
-        text = f"shorter than {limit} characters"
-    elif keyword == "format":
-        text = f"{_show(value)} is not {'an RFC 3339 date-time' if limit == 'date-time' else limit}"
-    elif keyword == "enum":
-        text = f"{_show(value)} is not an allowed value"
-    elif keyword in ("minimum", "exclusiveMinimum"):
-        text = f"{_show(value)} is below the minimum {limit}"
-    elif keyword in ("maximum", "exclusiveMaximum"):
-        text = f"{_show(value)} is above the maximum {limit}"
-    elif keyword == "multipleOf":
-        text = f"{_show(value)} is not a multiple of {limit}"
-    elif keyword == "minItems":
-        text = f"fewer than {limit} items"
-    elif keyword == "maxItems":
-        text = f"more than {limit} items"
+    if keyword == "required":
+        names = [name for name in limit if name not in value]
+    elif keyword == "additionalProperties":
+        names = sorted(_clip(name) for name in set(value) - set(error.schema.get("properties", {})))
     else:
-        text = f"violates {keyword} {_show(limit)}"
-    yield _fault(path, rank, code, text)
+        # the allowed types read as words; any other limit as data ('^[0-9]+$', 20)
+        shown = (limit if isinstance(limit, str) else " or ".join(limit)) if keyword == "type" else _show(limit)
+        text = template.format(
+            limit=shown, value=_show(value), type=_JSON_TYPE.get(type(value), "null"), keyword=keyword
+        )
+        yield _fault(path, rank, code, text)
+        return
+    for name in names:  # a missing or unexpected property is reported at its own path
+        yield _fault(path + (name,), rank, code, template)
 
 
 def _fault(path: tuple, rank: int, code: str, text: str) -> tuple:
