@@ -81,8 +81,7 @@ def transport() -> Transport:
 
 def publish_to_node(node_id: str, envelope: Envelope) -> None:
     """Central -> the node that holds a socket (call from transaction.on_commit)."""
-    current = transport()
-    if isinstance(current, InProcessTransport):
-        current.publish(node_id, envelope)
-    else:
+    if settings.BROKER_URL:
         import_string("csms.amqp.publish_to_node")(node_id, envelope)
+    else:
+        transport().publish(node_id, envelope)

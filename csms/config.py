@@ -59,3 +59,29 @@ NODE_HEARTBEAT_INTERVAL = read("NODE_HEARTBEAT_INTERVAL", env.float, 10.0, check
                                rule="seconds between node heartbeats, 0.5..3600")
 WS_PING_INTERVAL = read("WS_PING_INTERVAL", env.float, 60.0, check=lambda v: v >= 0,
                         rule="seconds between WebSocket pings, 0 disables")
+NODE_SILENT_AFTER = read("NODE_SILENT_AFTER", env.float, 60.0, check=lambda v: v > 0,
+                         rule="seconds without a node heartbeat before its stations are marked offline")
+if NODE_SILENT_AFTER <= NODE_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured("NODE_SILENT_AFTER: must be longer than NODE_HEARTBEAT_INTERVAL "
+                               f"({NODE_SILENT_AFTER} <= {NODE_HEARTBEAT_INTERVAL})")
+BUS_REDELIVERY_LIMIT = read("BUS_REDELIVERY_LIMIT", env.int, 5, check=lambda v: 1 <= v <= 100,
+                            rule="times a message is redelivered after worker crashes before it is dead-lettered")
+
+# --- Celery, for central's worker and the node's publisher (csms.celery) ----
+CENTRAL_QUEUE = "csms.central"
+CELERY_BROKER_URL = BROKER_URL or "memory://"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_HEARTBEAT = 10
+CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "max_retries": 3, "interval_start": 0.2,
+                                   "interval_step": 0.5, "interval_max": 2}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message to another
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a busy worker does not sit on others' work
+CELERY_TASK_DEFAULT_QUEUE = CENTRAL_QUEUE
+CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True

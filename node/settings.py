@@ -11,6 +11,7 @@ ALLOWED_HOSTS = ["*"]  # stations connect by IP or any name the load balancer fo
 INSTALLED_APPS = ["channels"]
 DATABASES: dict = {}
 USE_TZ = True
+TIME_ZONE = "UTC"
 CENTRAL_HANDLER = ""  # a node never runs central's handlers
 LOGGING = {
     "version": 1,

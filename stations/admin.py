@@ -2,7 +2,10 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
+from csms.exceptions import InvalidValue
+from stations.choices import Registration
 from stations.models import ChargingStation, ConnectionLog, Connector, Node
+from stations.services.provisioning import validate_station_id
 
 
 class ConnectorInline(admin.TabularInline):
@@ -22,6 +25,14 @@ class StationForm(forms.ModelForm):
     class Meta:
         model = ChargingStation
         fields = "__all__"
+
+    def clean_station_id(self):
+        station_id = self.cleaned_data["station_id"]
+        try:
+            validate_station_id(station_id)
+        except InvalidValue as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return station_id
 
     def save(self, commit=True):
         station = super().save(commit=False)
@@ -74,7 +85,7 @@ class ChargingStationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Set registration to Accepted")
     def accept(self, request, queryset):
-        queryset.update(registration="Accepted")
+        queryset.update(registration=Registration.ACCEPTED)
 
 
 @admin.register(Connector)

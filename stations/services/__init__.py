@@ -8,6 +8,7 @@ from stations.services.connections import (
     Admission,
     admit_connection,
     mark_node_offline,
+    mark_silent_nodes_offline,
     record_disconnect,
     record_node_heartbeat,
 )
@@ -15,6 +16,7 @@ from stations.services.lifecycle import BootIdentity, record_boot, record_heartb
 from stations.services.provisioning import StationSpec, provision_station
 
 __all__ = [
-    "Admission", "BootIdentity", "StationSpec", "admit_connection", "mark_node_offline", "provision_station",
-    "record_boot", "record_disconnect", "record_heartbeat", "record_node_heartbeat", "record_status",
+    "Admission", "BootIdentity", "StationSpec", "admit_connection", "mark_node_offline",
+    "mark_silent_nodes_offline", "provision_station", "record_boot", "record_disconnect", "record_heartbeat",
+    "record_node_heartbeat", "record_status",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
@@ -105,3 +105,10 @@ def mark_node_offline(*, node_id: str) -> int:
     pks = list(ChargingStation.objects.select_for_update().filter(node__node_id=node_id).values_list("pk", flat=True))
     _mark_offline(pks)
     return len(pks)
+
+
+def mark_silent_nodes_offline(*, now: datetime, silent_for: timedelta) -> dict[str, int]:
+    """Stations of nodes with no heartbeat for `silent_for` go offline; returns {node id: stations marked}."""
+    cutoff = now - silent_for
+    silent = Node.objects.filter(last_heartbeat__lt=cutoff, stations__online=True).distinct()
+    return {node.node_id: mark_node_offline(node_id=node.node_id) for node in silent}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from csms.exceptions import InvalidValue
@@ -57,6 +58,10 @@ def provision_station(spec: StationSpec) -> tuple[ChargingStation, str]:
         station.set_password(spec.password)
         changed.append("password")
     if changed:
-        station.full_clean(exclude=["password"])
+        try:
+            station.full_clean(exclude=["password"])
+        except ValidationError as exc:  # e.g. a name longer than the column: the operator's mistake, not a bug
+            field, messages = next(iter(exc.message_dict.items()))
+            raise InvalidValue(" ".join(messages), field=None if field == NON_FIELD_ERRORS else field) from None
         station.save()
     return station, "created" if created else ("updated" if changed else "unchanged")

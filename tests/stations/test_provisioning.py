@@ -109,6 +109,13 @@ def test_add_station_refuses_a_station_id_that_does_not_fit_a_url(station_id):
     assert not ChargingStation.objects.exists()
 
 
+def test_add_station_refuses_a_name_longer_than_100_characters_naming_the_field():
+    with pytest.raises(CommandError, match="^name: .*100 characters"):
+        run("add_station", "CP-0001", name="n" * 101)
+
+    assert not ChargingStation.objects.exists()
+
+
 def test_a_station_id_of_48_characters_is_accepted():
     assert run("add_station", "x" * 48) == f"{'x' * 48}: created"
 
@@ -154,26 +161,58 @@ def test_import_stations_counts_updated_rows(csv_file):
     assert run("import_stations", str(csv_file(ROWS))) == "2 created, 1 updated, 0 unchanged"
 
 
-def test_an_unknown_column_fails_naming_file_and_column_and_imports_nothing(csv_file):
+def test_an_unknown_column_fails_naming_file_header_line_and_column_and_imports_nothing(csv_file):
     path = csv_file("station_id,colour\nCP-0001,red\n")
 
-    with pytest.raises(CommandError) as refused:
+    with pytest.raises(CommandError, match=f"^{re.escape(str(path))}:1: unknown columns colour"):
         run("import_stations", str(path))
 
-    assert str(path) in str(refused.value)
-    assert "colour" in str(refused.value)
     assert not ChargingStation.objects.exists()
+
+
+def test_a_header_without_station_id_fails_naming_file_and_header_line(csv_file):
+    path = csv_file("name,address\nDepot,Berlin\n")
+
+    with pytest.raises(CommandError, match=f"^{re.escape(str(path))}:1: .*station_id"):
+        run("import_stations", str(path))
 
 
 @pytest.mark.parametrize("bad_row, field", [
     ("CP-0002,,Sometimes,,,,", "registration"),
     ("CP-0002,,,,95,10,", "lat"),
-    ("CP/0002,,,,,,", "station id"),
-], ids=["unknown registration", "latitude out of range", "station id with a slash"])
+    ("CP/0002,,,,,,", "station_id"),
+    (f"CP-0002,,,{'n' * 101},,,", "name"),
+    ("CP-0002,,,,52.1,13.1,Alexanderplatz 1, Berlin", "more cells than columns"),
+], ids=["unknown registration", "latitude out of range", "station id with a slash", "name too long",
+        "unquoted comma"])
 def test_a_bad_row_fails_naming_file_and_line_and_imports_nothing(csv_file, bad_row, field):
     path = csv_file(HEADER + "CP-0001,,,,,,\n" + bad_row + "\nCP-0003,,,,,,\n")
 
     with pytest.raises(CommandError, match=f"^{re.escape(str(path))}:3: .*{field}"):
+        run("import_stations", str(path))
+
+    assert not ChargingStation.objects.exists()
+
+
+def test_an_unquoted_comma_in_the_first_row_fails_naming_file_and_line(csv_file):
+    path = csv_file("station_id,address\nCP-0001,Alexanderplatz 1, Berlin\n")
+
+    with pytest.raises(CommandError, match=f"^{re.escape(str(path))}:2: more cells than columns"):
+        run("import_stations", str(path))
+
+
+def test_the_line_named_is_the_line_in_the_file_despite_blank_lines(csv_file):
+    path = csv_file(HEADER + "CP-0001,,,,,,\n\n\nCP-0002,,Sometimes,,,,\n")
+
+    with pytest.raises(CommandError, match=f"^{re.escape(str(path))}:5: registration"):
+        run("import_stations", str(path))
+
+
+def test_a_file_that_is_not_utf8_fails_naming_it(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("station_id,name\nCP-0001,Gare de l'Est \u2013 Quai 3\n".encode("cp1252"))
+
+    with pytest.raises(CommandError, match=f"^cannot read {re.escape(str(path))}"):
         run("import_stations", str(path))
 
     assert not ChargingStation.objects.exists()

@@ -18,21 +18,29 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, **options):
         try:
             with (open(file, newline="", encoding="utf-8-sig") if file != "-" else _stdin()) as handle:
-                rows = list(csv.DictReader(handle))
-        except OSError as exc:
+                reader = csv.DictReader(handle)
+                columns = reader.fieldnames or []
+                # line_num, not a count of rows: blank lines and quoted line breaks do not shift it
+                rows = [(reader.line_num, row) for row in reader]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
-        if rows and "station_id" not in rows[0]:
-            raise CommandError(f"{file}: the header must name a station_id column (columns: {', '.join(COLUMNS)})")
-        unknown = set(rows[0]) - set(COLUMNS) if rows else set()
+        if columns and "station_id" not in columns:
+            raise CommandError(f"{file}:1: the header must name a station_id column (columns: {', '.join(COLUMNS)})")
+        unknown = set(columns) - set(COLUMNS)
         if unknown:
-            raise CommandError(f"{file}: unknown columns {', '.join(sorted(unknown))} (allowed: {', '.join(COLUMNS)})")
+            raise CommandError(
+                f"{file}:1: unknown columns {', '.join(sorted(unknown))} (allowed: {', '.join(COLUMNS)})")
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         with transaction.atomic():
-            for line, row in enumerate(rows, start=2):
+            for line, row in rows:
+                if None in row:  # DictReader's key for cells beyond the header, e.g. an unquoted comma
+                    raise CommandError(f"{file}:{line}: more cells than columns; quote a value that holds a comma")
                 try:
                     _, outcome = provision_station(spec_from(row))
-                except (CommandError, CsmsError) as exc:
+                except CommandError as exc:
                     raise CommandError(f"{file}:{line}: {exc}") from exc
+                except CsmsError as exc:
+                    raise CommandError(f"{file}:{line}: {exc.field or 'station'}: {exc}") from exc
                 counts[outcome] += 1
         self.stdout.write(", ".join(f"{n} {k}" for k, n in counts.items()))
 

@@ -1,0 +1,35 @@
+"""The Celery app of central's worker and beat; nodes use it only to publish envelopes.
+
+Queues: `csms.central` is a quorum queue whose delivery limit bounds
+redeliveries (a message that kills workers again and again is dead-lettered to
+`csms.dead` for an operator, not looped forever). Every periodic job is declared
+here, with the reason it exists.
+"""
+
+import os
+
+from celery import Celery
+from django.conf import settings
+from kombu import Exchange, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csms.settings")
+
+DEAD_LETTERS = Exchange("csms.dead", type="fanout", durable=True)
+
+app = Celery("csms")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (
+    # topic, not direct: Celery's native delayed delivery on quorum queues needs it.
+    Queue(settings.CENTRAL_QUEUE, Exchange(settings.CENTRAL_QUEUE, type="topic", durable=True),
+          routing_key=settings.CENTRAL_QUEUE, durable=True,
+          queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": settings.BUS_REDELIVERY_LIMIT,
+                           "x-dead-letter-exchange": DEAD_LETTERS.name}),
+)
+app.conf.beat_schedule = {
+    # A crashed node cannot say goodbye: its stations must not stay "online" forever.
+    "mark-silent-nodes-offline": {
+        "task": "stations.mark_silent_nodes_offline",
+        "schedule": max(1.0, settings.NODE_SILENT_AFTER / 4),
+    },
+}
+app.autodiscover_tasks(["csms", "stations"])
