@@ -50,16 +50,16 @@ class Process:
 
         wait_for(seen, timeout, f"{text!r} in the log of {self.name}")
 
-    def signal(self, sig: int) -> None:
+    def send_signal(self, sig: int) -> None:
         if self.popen.poll() is None:
             os.killpg(self.popen.pid, sig)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
-        self.signal(sig)
+        self.send_signal(sig)
         try:
             return self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
+            self.send_signal(signal.SIGKILL)
             return self.popen.wait(10)
         finally:
             self._log.close()
