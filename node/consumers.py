@@ -82,7 +82,7 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
         if not decision.get("accepted"):
             return await self._deny(decision.get("http_status", 403), decision.get("reason", "refused"))
         self.boot_accepted = bool(decision.get("boot_accepted"))
-        self.calls: asyncio.Queue[rpc.Call] = asyncio.Queue(QUEUE_LIMIT)
+        self.calls: asyncio.Queue[rpc.Call | rpc.RpcError] = asyncio.Queue(QUEUE_LIMIT)
         self.seen_ids: deque[str] = deque(maxlen=REMEMBERED_IDS)
         connections.add(self)
         self.accepted = True
@@ -113,18 +113,23 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
             refusal = _error("SecurityError", call, "station is not Accepted: send BootNotification first")
         elif self.calls.full():
             refusal = _error("GenericError", call, "too many calls in flight")
-        if refusal:
+        if refusal and self.calls.full():
             return await self.send(text_data=rpc.call_error(refusal, self.version))
         self.seen_ids.append(call.message_id)
-        self.calls.put_nowait(call)
+        # A refusal waits its turn too: answers leave in the order the calls came, so a station that reused
+        # an id is never handed the refusal before the answer to the original.
+        self.calls.put_nowait(refusal or call)
 
     async def _serve_calls(self) -> None:
         while True:
-            call = await self.calls.get()
+            item = await self.calls.get()
             try:
-                await self.send(text_data=await self._relay(call))
+                if isinstance(item, rpc.RpcError):
+                    await self.send(text_data=rpc.call_error(item, self.version))
+                else:
+                    await self.send(text_data=await self._relay(item))
             except Exception:  # never let one call end the loop of a live station
-                log.exception("%s: failed to answer %s %s", self.station_id, call.action, call.message_id)
+                log.exception("%s: failed to answer %s", self.station_id, item)
 
     async def _relay(self, call: rpc.Call) -> str:
         envelope = Envelope(kind="call", station=self.station_id, node=settings.NODE_ID, conn=self.conn,
