@@ -8,13 +8,14 @@ here, with the reason it exists.
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from django.conf import settings
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csms.settings")
 
 DEAD_LETTERS = Exchange("csms.dead", type="fanout", durable=True)
+DEAD_QUEUE = Queue("csms.dead", DEAD_LETTERS, durable=True)  # kept for an operator to inspect
 
 app = Celery("csms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -33,3 +34,10 @@ app.conf.beat_schedule = {
     },
 }
 app.autodiscover_tasks(["csms", "stations"])
+
+
+@signals.worker_ready.connect
+def declare_dead_letters(sender=None, **kwargs) -> None:
+    """Messages over the delivery limit must land somewhere, not vanish."""
+    with app.connection_for_write() as conn:
+        DEAD_QUEUE(conn.default_channel).declare()
