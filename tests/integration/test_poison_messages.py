@@ -1,6 +1,5 @@
 """A message that keeps failing is dead-lettered after BUS_REDELIVERY_LIMIT redeliveries, not looped forever."""
 
-import os
 import subprocess
 import sys
 
