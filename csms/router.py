@@ -26,6 +26,11 @@ HANDLER_MODULES = (
     "stations.ocpp.lifecycle",
     "stations.ocpp.v16",
     "stations.ocpp.v201",
+    "stations.ocpp.notifications_v16",
+    "stations.ocpp.notifications_v201",
+    "transactions.ocpp.authorize",
+    "transactions.ocpp.v16",
+    "transactions.ocpp.v201",
 )
 
 

@@ -131,3 +131,23 @@ class ConnectionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station_ident} {self.event} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class StationMessage(models.Model):
+    """A notification with no table of its own (firmware, logs, security events, reports...), kept whole."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="messages")
+    ocpp_version = models.CharField("OCPP", max_length=8)
+    action = models.CharField(max_length=48, db_index=True)
+    message_id = models.CharField("OCPP message id", max_length=36, blank=True)
+    summary = models.CharField(max_length=255, blank=True, help_text="The gist: a status, an event type, a vendor.")
+    payload = models.JSONField()
+    station_time = models.DateTimeField(null=True, blank=True, help_text="The timestamp inside the message, if any.")
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["station", "action", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {self.action} {self.summary}"

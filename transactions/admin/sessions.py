@@ -1,0 +1,1 @@
+"""Admin for transactions, meter values and data-quality notes."""

@@ -1,0 +1,161 @@
+"""What central stores about id tokens, charging sessions and their meter readings. Central only."""
+
+from django.db import models
+
+from stations.models import ChargingStation
+from transactions.choices import AuthStatus, NoteKind, TokenStatus, TokenType, TransactionStatus
+
+ENERGY = dict(max_digits=20, decimal_places=3)  # Wh to the milliwatt-hour; Decimal keeps sums exact
+
+
+class IdToken(models.Model):
+    """An RFID card, app account or other identifier that may start a session; matched on its value alone."""
+
+    value = models.CharField(max_length=36, unique=True,
+                             help_text="As the station sends it (1.6 idTag, 2.0.1 idToken).")
+    type = models.CharField(max_length=16, choices=TokenType.choices, default=TokenType.ISO14443,
+                            help_text="As last registered or seen; stations disagree, so never used to match.")
+    status = models.CharField(max_length=10, choices=TokenStatus.choices, default=TokenStatus.ACCEPTED)
+    expiry = models.DateTimeField(null=True, blank=True, help_text="Answered Expired from this moment.")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
+                               help_text="Group token (1.6 parentIdTag, 2.0.1 groupIdToken).")
+    owner = models.CharField(max_length=100, blank=True, help_text="Who holds it: a driver, a fleet, a customer id.")
+    max_concurrent = models.PositiveIntegerField(
+        "max concurrent transactions", null=True, blank=True, default=1,
+        help_text="Authorize answers ConcurrentTx once this many sessions are active; empty = no limit.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["value"]
+        verbose_name = "id token"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Transaction(models.Model):
+    """One charging session, whatever the protocol; its pk is the 1.6 transactionId."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.PROTECT, related_name="transactions")
+    ocpp_version = models.CharField("OCPP", max_length=8)
+    station_tx_id = models.CharField(
+        "station's transaction id", max_length=36, blank=True,
+        help_text="2.0.1 transactionId; for 1.6 only when the station reported an id central never issued.")
+    evse_id = models.PositiveIntegerField("EVSE", null=True, blank=True)
+    connector_id = models.PositiveIntegerField("connector", null=True, blank=True)
+    status = models.CharField(max_length=8, choices=TransactionStatus.choices, default=TransactionStatus.ACTIVE,
+                              db_index=True)
+    orphan = models.BooleanField(default=False, help_text="Known only from messages after its start.")
+
+    # Who: the token as presented (also when unknown) and what its authorisation said.
+    id_token = models.ForeignKey(IdToken, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="transactions")
+    id_token_value = models.CharField("id token", max_length=36, blank=True, db_index=True)
+    id_token_type = models.CharField(max_length=16, blank=True)
+    auth_status = models.CharField(max_length=12, choices=AuthStatus.choices, blank=True,
+                                   help_text="Answered when the session started.")
+    stop_id_token_value = models.CharField("stopped by token", max_length=36, blank=True)
+    reservation_id = models.IntegerField(null=True, blank=True)
+    remote_start_id = models.IntegerField(null=True, blank=True)
+
+    # When: the station's clock.
+    started_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=32, blank=True, help_text="1.6 reason or 2.0.1 stoppedReason.")
+    charging_state = models.CharField(max_length=16, blank=True)
+    trigger_reason = models.CharField("last trigger reason", max_length=32, blank=True)
+
+    # How much: meterStart/meterStop (1.6) and the Energy.Active.Import.Register readings (both).
+    meter_start_wh = models.DecimalField(null=True, blank=True, **ENERGY)
+    meter_stop_wh = models.DecimalField(null=True, blank=True, **ENERGY)
+    first_register_wh = models.DecimalField(null=True, blank=True, **ENERGY)
+    first_register_at = models.DateTimeField(null=True, blank=True)
+    last_register_wh = models.DecimalField(null=True, blank=True, **ENERGY)
+    last_register_at = models.DateTimeField(null=True, blank=True)
+    energy_wh = models.DecimalField("energy (Wh)", null=True, blank=True, **ENERGY)
+    power_w = models.DecimalField("latest power (W)", null=True, blank=True, max_digits=14, decimal_places=3)
+    power_at = models.DateTimeField(null=True, blank=True)
+
+    # 2.0.1 event bookkeeping.
+    last_seq_no = models.IntegerField(null=True, blank=True, help_text="Highest seqNo seen.")
+    offline_events = models.PositiveIntegerField(default=0)
+
+    # Operator's view.
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True,
+                                           help_text="Central's clock at the latest message about it.")
+    stale = models.BooleanField(default=False, help_text="Flagged: silent for longer than TRANSACTION_STALE_AFTER.")
+    closed_by = models.CharField(max_length=150, blank=True, help_text="The operator who closed it by hand.")
+    close_note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["station", "status"]), models.Index(fields=["id_token_value", "status"])]
+        constraints = [
+            # A re-sent 2.0.1 event, or a re-sent stop for an id central never issued, finds its row.
+            models.UniqueConstraint(fields=["station", "station_tx_id"], condition=~models.Q(station_tx_id=""),
+                                    name="transaction_station_tx_id_unique"),
+            # A re-sent 1.6 StartTransaction is the same start: same connector, tag, time and meter.
+            models.UniqueConstraint(fields=["station", "evse_id", "id_token_value", "started_at",
+                                            "meter_start_wh"],
+                                    condition=models.Q(ocpp_version="1.6", orphan=False),
+                                    name="transaction_v16_start_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} #{self.pk}" + (f" ({self.station_tx_id})" if self.station_tx_id else "")
+
+
+class MeterValue(models.Model):
+    """One sampled value, normalised to Wh / W / A / V / ... from the kWh / kW the station may use."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="meter_values")
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="meter_values")
+    evse_id = models.PositiveIntegerField("EVSE", default=0)
+    connector_id = models.PositiveIntegerField("connector", default=0)
+    timestamp = models.DateTimeField(help_text="The station's clock.")
+    measurand = models.CharField(max_length=48, default="Energy.Active.Import.Register")
+    phase = models.CharField(max_length=8, blank=True)
+    location = models.CharField(max_length=8, blank=True)
+    context = models.CharField(max_length=24, blank=True)
+    unit = models.CharField(max_length=12, blank=True, help_text="After normalisation (Wh, W, ...).")
+    format = models.CharField(max_length=12, blank=True, help_text="Raw or SignedData.")
+    value = models.DecimalField(null=True, blank=True, max_digits=24, decimal_places=4,
+                                help_text="Normalised; empty for signed data.")
+    raw_value = models.TextField(blank=True, help_text="As sent, when it is not a plain number or was scaled.")
+    signed = models.JSONField(null=True, blank=True, help_text="2.0.1 signedMeterValue.")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        indexes = [models.Index(fields=["transaction", "measurand", "timestamp"])]
+        constraints = [
+            # The same sample replayed after a reconnect is stored once.
+            models.UniqueConstraint(fields=["station", "evse_id", "connector_id", "timestamp", "measurand", "phase",
+                                            "location", "context"], name="meter_value_sample_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measurand}={self.value}{self.unit} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+
+class DataQualityNote(models.Model):
+    """Something odd about a station's transaction messages: stored, answered normally, shown to the operator."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="data_quality_notes")
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="notes")
+    kind = models.CharField(max_length=24, choices=NoteKind.choices)
+    detail = models.CharField(max_length=500)
+    message_id = models.CharField("OCPP message id", max_length=36, blank=True)
+    at = models.DateTimeField(help_text="Central's clock.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "data-quality note"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.detail[:60]}"
