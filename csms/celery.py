@@ -32,8 +32,14 @@ app.conf.beat_schedule = {
         "task": "stations.mark_silent_nodes_offline",
         "schedule": max(1.0, settings.NODE_SILENT_AFTER / 4),
     },
+    # A session whose station went silent (or never sent its stop) must not look active forever unnoticed;
+    # checked four times per threshold, between once a minute and once an hour.
+    "flag-stale-transactions": {
+        "task": "transactions.flag_stale_transactions",
+        "schedule": min(3600.0, max(60.0, settings.TRANSACTION_STALE_AFTER / 4)),
+    },
 }
-app.autodiscover_tasks(["csms", "stations"])
+app.autodiscover_tasks(["csms", "stations", "transactions"])
 
 
 @signals.worker_ready.connect

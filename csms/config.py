@@ -64,6 +64,8 @@ NODE_SILENT_AFTER = read("NODE_SILENT_AFTER", env.float, 60.0, check=lambda v: v
 if NODE_SILENT_AFTER <= NODE_HEARTBEAT_INTERVAL:
     raise ImproperlyConfigured("NODE_SILENT_AFTER: must be longer than NODE_HEARTBEAT_INTERVAL "
                                f"({NODE_SILENT_AFTER} <= {NODE_HEARTBEAT_INTERVAL})")
+TRANSACTION_STALE_AFTER = read("TRANSACTION_STALE_AFTER", env.int, 86400, check=lambda v: v > 0,
+                               rule="seconds without a message before an active transaction is flagged stale")
 BUS_REDELIVERY_LIMIT = read("BUS_REDELIVERY_LIMIT", env.int, 5, check=lambda v: 1 <= v <= 100,
                             rule="times a message is redelivered after worker crashes before it is dead-lettered")
 

@@ -1,10 +1,14 @@
+import json
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
 
 from csms.exceptions import InvalidValue
 from stations.choices import Registration
-from stations.models import ChargingStation, ConnectionLog, Connector, Node
+from stations.models import ChargingStation, ConnectionLog, Connector, Node, StationMessage
 from stations.services.provisioning import validate_station_id
 
 
@@ -49,19 +53,22 @@ class StationForm(forms.ModelForm):
 class ChargingStationAdmin(admin.ModelAdmin):
     form = StationForm
     list_display = ("station_id", "name", "online", "registration", "enabled", "ocpp_version", "vendor", "model",
-                    "firmware_version", "node", "last_seen")
+                    "firmware_version", "firmware_status", "node", "last_seen")
     list_filter = ("online", "registration", "enabled", "ocpp_version", "vendor", "node")
     search_fields = ("station_id", "name", "vendor", "model", "serial_number", "charge_box_serial_number", "address")
     readonly_fields = ("vendor", "model", "serial_number", "charge_box_serial_number", "firmware_version", "iccid",
                        "imsi", "meter_type", "meter_serial_number", "ocpp_version", "boot_status", "last_boot_at",
                        "online", "last_seen", "node", "conn", "status", "error_code", "status_at", "created_at",
-                       "updated_at", "has_password")
+                       "updated_at", "has_password", "firmware_status", "firmware_status_at", "diagnostics_status",
+                       "diagnostics_status_at", "station_messages")
     fieldsets = (
         (None, {"fields": ("station_id", "name", "enabled", "registration", "has_password", "new_password",
                            "clear_password")}),
         ("Location", {"fields": ("latitude", "longitude", "address")}),
         ("Connection", {"fields": ("online", "last_seen", "node", "conn", "ocpp_version", "boot_status",
                                    "last_boot_at", "status", "error_code", "status_at")}),
+        ("Firmware and diagnostics", {"fields": ("firmware_status", "firmware_status_at", "diagnostics_status",
+                                                 "diagnostics_status_at", "station_messages")}),
         ("Identity (as reported)", {"fields": ("vendor", "model", "serial_number", "charge_box_serial_number",
                                                "firmware_version", "iccid", "imsi", "meter_type",
                                                "meter_serial_number")}),
@@ -74,6 +81,18 @@ class ChargingStationAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="password set")
     def has_password(self, obj):
         return bool(obj.password)
+
+    @admin.display(description="messages")
+    def station_messages(self, obj):
+        """A link to the station's stored notifications, newest first (a link, not an inline: there are many)."""
+        if obj.pk is None:
+            return "-"
+        latest = obj.messages.only("action", "summary", "received_at").first()
+        url = reverse("admin:stations_stationmessage_changelist") + f"?station__id__exact={obj.pk}"
+        if latest is None:
+            return format_html('<a href="{}">none yet</a>', url)
+        return format_html('<a href="{}">all messages</a> (latest: {} {}, {})', url, latest.action, latest.summary,
+                           latest.received_at)
 
     @admin.action(description="Enable selected stations")
     def enable(self, request, queryset):
@@ -119,6 +138,30 @@ class ConnectionLogAdmin(admin.ModelAdmin):
     search_fields = ("station_ident", "remote_addr", "conn")
     date_hierarchy = "at"
     readonly_fields = [f.name for f in ConnectionLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StationMessage)
+class StationMessageAdmin(admin.ModelAdmin):
+    """Notifications kept whole: read-only, as the station sent them."""
+
+    list_display = ("received_at", "station", "action", "summary", "ocpp_version")
+    list_filter = ("action", "ocpp_version")
+    search_fields = ("station__station_id", "summary")
+    date_hierarchy = "received_at"
+    list_select_related = ("station",)
+    fields = ("station", "ocpp_version", "action", "message_id", "summary", "station_time", "received_at",
+              "payload_pretty")
+    readonly_fields = fields
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
 
     def has_add_permission(self, request):
         return False

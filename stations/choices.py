@@ -38,3 +38,35 @@ class RefusalReason(models.TextChoices):
     DISABLED = "disabled", "station disabled"
     BAD_CREDENTIALS = "bad_credentials", "bad or missing credentials"
     NO_SUBPROTOCOL = "no_subprotocol", "no common OCPP subprotocol"
+
+
+class FirmwareStatus(models.TextChoices):
+    """One vocabulary for 1.6 FirmwareStatus (plain and signed) and 2.0.1 FirmwareStatusEnumType."""
+
+    IDLE = "Idle"
+    DOWNLOAD_SCHEDULED = "DownloadScheduled", "Download scheduled"
+    DOWNLOADING = "Downloading"
+    DOWNLOAD_PAUSED = "DownloadPaused", "Download paused"
+    DOWNLOADED = "Downloaded"
+    DOWNLOAD_FAILED = "DownloadFailed", "Download failed"
+    SIGNATURE_VERIFIED = "SignatureVerified", "Signature verified"
+    INVALID_SIGNATURE = "InvalidSignature", "Invalid signature"
+    INSTALL_SCHEDULED = "InstallScheduled", "Install scheduled"
+    INSTALLING = "Installing"
+    INSTALL_REBOOTING = "InstallRebooting", "Rebooting to install"
+    INSTALLED = "Installed"
+    INSTALLATION_FAILED = "InstallationFailed", "Installation failed"
+    INSTALL_VERIFICATION_FAILED = "InstallVerificationFailed", "Install verification failed"
+
+
+class UploadStatus(models.TextChoices):
+    """Diagnostics (1.6 DiagnosticsStatus) and log (UploadLogStatus, both versions) uploads in one vocabulary."""
+
+    IDLE = "Idle"
+    UPLOADING = "Uploading"
+    UPLOADED = "Uploaded"
+    UPLOAD_FAILED = "UploadFailed", "Upload failed"
+    BAD_MESSAGE = "BadMessage", "Failed: bad message to the server"
+    NOT_SUPPORTED = "NotSupportedOperation", "Failed: not supported by the server"
+    PERMISSION_DENIED = "PermissionDenied", "Failed: permission denied by the server"
+    CANCELED = "AcceptedCanceled", "Canceled by a newer request"

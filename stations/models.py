@@ -3,7 +3,7 @@
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 
-from stations.choices import ConnectionEvent, ConnectorStatus, Registration
+from stations.choices import ConnectionEvent, ConnectorStatus, FirmwareStatus, Registration, UploadStatus
 
 
 class Node(models.Model):
@@ -56,6 +56,12 @@ class ChargingStation(models.Model):
     status = models.CharField(max_length=16, choices=ConnectorStatus.choices, blank=True)
     error_code = models.CharField(max_length=50, blank=True)
     status_at = models.DateTimeField(null=True, blank=True)
+    # Firmware update and diagnostics / log upload, as last notified (what an operator checks at a glance).
+    firmware_status = models.CharField(max_length=32, choices=FirmwareStatus.choices, blank=True)
+    firmware_status_at = models.DateTimeField(null=True, blank=True, help_text="When central received it.")
+    diagnostics_status = models.CharField("diagnostics / log upload", max_length=32, choices=UploadStatus.choices,
+                                          blank=True)
+    diagnostics_status_at = models.DateTimeField(null=True, blank=True, help_text="When central received it.")
 
     # Location, for the map.
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)

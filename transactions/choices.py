@@ -54,3 +54,11 @@ class NoteKind(models.TextChoices):
     CONFLICT = "conflict", "conflicting data"
     STALE = "stale", "no message for a long time"
     OPERATOR_CLOSED = "operator_closed", "closed by an operator"
+
+
+class EventType(models.TextChoices):
+    """2.0.1 TransactionEvent eventType."""
+
+    STARTED = "Started"
+    UPDATED = "Updated"
+    ENDED = "Ended"

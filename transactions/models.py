@@ -3,7 +3,7 @@
 from django.db import models
 
 from stations.models import ChargingStation
-from transactions.choices import AuthStatus, NoteKind, TokenStatus, TokenType, TransactionStatus
+from transactions.choices import AuthStatus, EventType, NoteKind, TokenStatus, TokenType, TransactionStatus
 
 ENERGY = dict(max_digits=20, decimal_places=3)  # Wh to the milliwatt-hour; Decimal keeps sums exact
 
@@ -105,7 +105,7 @@ class Transaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.station_id} #{self.pk}" + (f" ({self.station_tx_id})" if self.station_tx_id else "")
+        return f"{self.station.station_id} #{self.pk}" + (f" ({self.station_tx_id})" if self.station_tx_id else "")
 
 
 class MeterValue(models.Model):
@@ -159,3 +159,26 @@ class DataQualityNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.detail[:60]}"
+
+
+class TransactionEventRecord(models.Model):
+    """One 2.0.1 TransactionEvent as received: the session's event history; a re-sent seqNo finds its row."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="events")
+    seq_no = models.IntegerField("seqNo")  # the schema sets no minimum: a negative one is stored, not refused
+    event_type = models.CharField(max_length=8, choices=EventType.choices)
+    trigger_reason = models.CharField(max_length=32)
+    timestamp = models.DateTimeField(help_text="The station's clock.")
+    offline = models.BooleanField(default=False, help_text="Sent after the station was offline.")
+    payload = models.JSONField(help_text="The request as received.")
+    message_id = models.CharField("OCPP message id", max_length=36, blank=True)
+    received_at = models.DateTimeField(help_text="Central's clock.")
+
+    class Meta:
+        ordering = ["seq_no"]
+        verbose_name = "transaction event"
+        constraints = [models.UniqueConstraint(fields=["transaction", "seq_no"],
+                                               name="transaction_event_seq_no_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id} #{self.seq_no} {self.event_type}"

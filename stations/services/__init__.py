@@ -12,11 +12,27 @@ from stations.services.connections import (
     record_disconnect,
     record_node_heartbeat,
 )
+from stations.services.data_transfer import (
+    DataTransferReply,
+    DataTransferRequest,
+    DataTransferStatus,
+    data_transfer_vendor,
+    receive_data_transfer,
+)
 from stations.services.lifecycle import BootIdentity, record_boot, record_heartbeat, record_status
+from stations.services.notifications import (
+    Notification,
+    record_firmware_status,
+    record_station_message,
+    record_upload_status,
+)
 from stations.services.provisioning import StationSpec, provision_station
 
 __all__ = [
     "Admission", "BootIdentity", "StationSpec", "admit_connection", "mark_node_offline",
     "mark_silent_nodes_offline", "provision_station", "record_boot", "record_disconnect", "record_heartbeat",
     "record_node_heartbeat", "record_status",
+    # notifications and DataTransfer
+    "DataTransferReply", "DataTransferRequest", "DataTransferStatus", "Notification", "data_transfer_vendor",
+    "receive_data_transfer", "record_firmware_status", "record_station_message", "record_upload_status",
 ]

@@ -46,18 +46,21 @@ def boot_notification(version: str, station_id: str) -> Payload:
     }
 
 
-def status_notification(version: str, connector: int) -> Payload:
-    """Connector `connector` is available; in 2.0.1 each connector is alone on its own EVSE."""
+def status_notification(version: str, connector: int, status: str | None = None) -> Payload:
+    """Connector `connector` is in `status` (the version's enum; default Available).
+
+    In 2.0.1 each connector is alone on its own EVSE.
+    """
     if version == "1.6":
         return {
             "connectorId": connector,
             "errorCode": v16.ChargePointErrorCode.no_error,
-            "status": v16.ChargePointStatus.available,
+            "status": status or v16.ChargePointStatus.available,
             "timestamp": now(),
         }
     return {
         "timestamp": now(),
-        "connectorStatus": v201.ConnectorStatusEnumType.available,
+        "connectorStatus": status or v201.ConnectorStatusEnumType.available,
         "evseId": connector,
         "connectorId": 1,
     }

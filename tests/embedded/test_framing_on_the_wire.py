@@ -50,8 +50,9 @@ def test_unknown_action_is_not_implemented(booted, version, code):
     assert json.loads(answer)[:3] == [4, "u1", code]
 
 
-def test_a_valid_action_this_csms_does_not_handle_is_not_supported(booted):
-    [answer] = booted("1.6", '[2,"u2","DiagnosticsStatusNotification",{"status":"Idle"}]')
+def test_a_csms_operation_sent_by_a_station_is_not_supported(booted):
+    # Reset is a valid 1.6 action, but one the CSMS sends: a station calling it gets NotSupported.
+    [answer] = booted("1.6", '[2,"u2","Reset",{"type":"Soft"}]')
     assert json.loads(answer)[:3] == [4, "u2", "NotSupported"]
 
 

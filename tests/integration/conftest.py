@@ -53,8 +53,23 @@ class Stack:
         self.db.rows("INSERT INTO stations_chargingstation (station_id, name, enabled, registration, password, "
                       "vendor, model, serial_number, charge_box_serial_number, firmware_version, iccid, imsi, "
                       "meter_type, meter_serial_number, ocpp_version, boot_status, online, conn, status, error_code, "
-                      "address, created_at, updated_at) VALUES (%s, '', true, 'Accepted', '', '', '', '', '', '', '', "
-                      "'', '', '', '', '', false, '', '', '', '', now(), now()) RETURNING id", station_id)
+                      "address, firmware_status, diagnostics_status, created_at, updated_at) VALUES (%s, '', true, "
+                      "'Accepted', '', '', '', '', '', '', '', '', '', '', '', '', false, '', '', '', '', '', '', "
+                      "now(), now()) RETURNING id", station_id)
+
+    def add_token(self, value: str, *, status: str = "Accepted", max_concurrent: int | None = 1) -> None:
+        self.db.rows("INSERT INTO transactions_idtoken (value, type, status, owner, max_concurrent, created_at, "
+                     "updated_at) VALUES (%s, 'ISO14443', %s, '', %s, now(), now()) RETURNING id",
+                     value, status, max_concurrent)
+
+    def transactions(self, station_id: str) -> list[dict]:
+        """The station's transactions, oldest first, with their energy as stored."""
+        columns = ("id", "station_tx_id", "status", "id_token_value", "meter_start_wh", "meter_stop_wh", "energy_wh",
+                   "stop_reason", "orphan")
+        rows = self.db.rows(f"SELECT {', '.join('t.' + c for c in columns)} FROM transactions_transaction t "
+                            "JOIN stations_chargingstation s ON s.id = t.station_id WHERE s.station_id = %s "
+                            "ORDER BY t.id", station_id)
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def station(self, station_id: str) -> dict:
         rows = self.db.rows("SELECT s.online, n.node_id, s.conn, s.ocpp_version, s.vendor, s.last_seen "

@@ -2,9 +2,11 @@
 
 import asyncio
 import contextlib
+import itertools
 import json
 import socket
 import threading
+from collections import defaultdict
 from http import HTTPStatus
 
 from django.core.management import call_command
@@ -25,17 +27,52 @@ ANSWERS = {
 
 
 class FakeCsms:
-    """Answers boot, status and heartbeat in both versions; refuses SIM-9999 with 404.
+    """Answers boot, status, heartbeat and the session messages in both versions; refuses SIM-9999 with 404.
 
     `fail` maps an action to the CALLERROR code to answer it with; `ask` lists CALLs sent to
-    each station after its boot, whose replies are kept in `replies`.
+    each station after its boot, whose replies are kept in `replies`. `faults` maps an action to
+    what its first calls get, one entry each: a CALLERROR code, "silent" (no answer) or "drop"
+    (close the connection). `tag_status` is the status every id tag gets. Every CALL received is
+    kept in `calls` as (station id, version, action, payload); those failing the version's schema
+    also in `invalid`.
     """
 
-    def __init__(self, *, fail=None, ask=()):
+    def __init__(self, *, fail=None, ask=(), faults=None, tag_status="Accepted"):
         self.fail = fail or {}
         self.ask = list(ask)
+        self.faults = {action: list(codes) for action, codes in (faults or {}).items()}
+        self.tag_status = tag_status
         self.offered = {}  # station id -> Sec-WebSocket-Protocol header as offered
         self.replies = []
+        self.calls = []
+        self.invalid = []
+        self.transaction_ids = itertools.count(1)
+
+    def received(self, station_id=None, action=None):
+        """The payloads received, in order, optionally of one station and one action."""
+        return [
+            payload
+            for station, _, name, payload in self.calls
+            if station_id in (None, station) and action in (None, name)
+        ]
+
+    def by_station(self):
+        calls = defaultdict(list)
+        for station, _, action, payload in self.calls:
+            calls[station].append((action, payload))
+        return calls
+
+    def answer(self, version, action, payload):
+        tag = {"status": self.tag_status}
+        if action == "Authorize":
+            return {"idTagInfo": tag} if version == "1.6" else {"idTokenInfo": tag}
+        if action == "StartTransaction":
+            return {"idTagInfo": tag, "transactionId": next(self.transaction_ids)}
+        if action == "TransactionEvent" and "idToken" in payload:
+            return {"idTokenInfo": tag}
+        if action in ("StopTransaction", "MeterValues", "TransactionEvent"):
+            return {}
+        return ANSWERS[action]
 
     def refuse_unknown(self, connection, request):
         station_id = request.path.rsplit("/", 1)[-1]
@@ -46,18 +83,29 @@ class FakeCsms:
 
     async def handle(self, ws):
         version = ws.subprotocol.removeprefix("ocpp")
+        station_id = ws.request.path.rsplit("/", 1)[-1]
         async for text in ws:
             kind, message_id, *rest = json.loads(text)
             if kind != 2:
                 self.replies.append(rest)
                 continue
             action, payload = rest
-            if next(get_validator(2, action, version).iter_errors(payload), None):
+            self.calls.append((station_id, version, action, payload))
+            fault = self.faults[action].pop(0) if self.faults.get(action) else None
+            if error := next(get_validator(2, action, version).iter_errors(payload), None):
+                self.invalid.append((action, payload, error.message))
                 await ws.send(json.dumps([4, message_id, "FormationViolation", "", {}]))
+            elif fault == "drop":
+                await ws.close()
+                return
+            elif fault == "silent":
+                continue
+            elif fault:
+                await ws.send(json.dumps([4, message_id, fault, "try again", {}]))
             elif action in self.fail:
                 await ws.send(json.dumps([4, message_id, self.fail[action], "no", {}]))
             else:
-                await ws.send(json.dumps([3, message_id, ANSWERS[action]]))
+                await ws.send(json.dumps([3, message_id, self.answer(version, action, payload)]))
             if action == "BootNotification":
                 for n, (asked, request) in enumerate(self.ask):
                     await ws.send(json.dumps([2, f"csms-{n}", asked, request]))
@@ -109,8 +157,10 @@ def test_each_station_offers_only_its_versions_subprotocol():
 
 
 def test_every_request_passes_the_versions_json_schema():
-    stats = simulate(FakeCsms(), stations=4, script={"boots": 2})
+    csms = FakeCsms()
+    stats = simulate(csms, stations=4, script={"boots": 2})
 
+    assert csms.invalid == []
     # The fake answers FormationViolation to a payload its schema refuses.
     assert not [outcome for _, outcome in stats.answers if outcome.startswith("CALLERROR")]
     assert stats.answers[("BootNotification", "Accepted")] == 8

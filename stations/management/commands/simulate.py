@@ -2,7 +2,9 @@
 
 A client only: it touches no database and may run on another machine than the CSMS.
 Exit status 1 when anything went wrong (a refusal, a failed connect, a boot not Accepted,
-a CALLERROR, a timeout, or a station still running when --duration ran out).
+a CALLERROR, a timeout, or a station still running when --duration ran out). With --sessions,
+a transaction message given up after its attempts and a tag not Authorized count as wrong too;
+a re-send that was answered in the end does not.
 """
 
 import argparse
@@ -15,12 +17,17 @@ from django.core.management.base import BaseCommand, CommandError
 from stations.simulator import FleetConfig, Script, render_summary, run_fleet, write_json
 from stations.simulator.fleet import MODES
 
+# 1.6 caps an idTag at 20 characters (2.0.1 an idToken at 36).
+ID_TAG_MAX = 20
 
-def _at_least(minimum: float, kind: type = int):
+
+def _at_least(minimum: float, kind: type = int, *, most: float | None = None):
     def parse(text: str):
         value = kind(text)
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most}")
         return value
 
     return parse
@@ -50,6 +57,23 @@ class Command(BaseCommand):
         add("--open-timeout", type=_at_least(0.1, float), default=10.0, metavar="SECONDS")
         add("--json", metavar="FILE", help="also write the counts and percentiles as JSON")
         add("--no-compression", action="store_true", help="do not offer permessage-deflate")
+        session = parser.add_argument_group("charging sessions (after boot and status, before heartbeats)").add_argument
+        session("--sessions", type=_at_least(0, most=10_000), default=0, help="per station, one after the other")
+        session("--session-seconds", type=_at_least(0, float), default=30.0, metavar="SECONDS")
+        session("--meter-interval", type=_at_least(0.01, float), default=10.0, metavar="SECONDS",
+                help="periodic MeterValues / TransactionEvent Updated")
+        session("--power-w", type=_at_least(0), default=11_000, metavar="W",
+                help="energy per interval = power x interval")
+        session("--meter-start", type=_at_least(0), default=0, metavar="WH", help="register before the first session")
+        session("--id-tag", help="one tag for every station (default SIM-TAG-0001 for station 1, ...)")
+        session("--tx-attempts", type=_at_least(1, most=100), default=3,
+                help="sends of a transaction message before it is given up; a 1.6 StopTransaction is held")
+        session("--tx-queue", type=_at_least(1, most=100_000), default=100, metavar="MESSAGES",
+                help="transaction messages a station keeps to re-send; periodic readings go first when full")
+        session("--retry-interval", type=_at_least(0.01, float), default=1.0, metavar="SECONDS",
+                help="before re-sending a transaction message, and before reconnecting")
+        session("--reconnects", type=_at_least(0, most=100), default=0,
+                help="times a station opens a dropped connection again and re-sends its queue")
 
     def handle(self, *args, **options):
         script = Script(
@@ -62,7 +86,18 @@ class Command(BaseCommand):
             connectors=options["connectors"],
             heartbeats=options["heartbeats"],
             heartbeat_interval=options["heartbeat_interval"],
+            sessions=options["sessions"],
+            session_seconds=options["session_seconds"],
+            meter_interval=options["meter_interval"],
+            power_w=options["power_w"],
+            meter_start=options["meter_start"],
+            id_tag=options["id_tag"],
+            tx_attempts=options["tx_attempts"],
+            tx_queue=options["tx_queue"],
+            retry_interval=options["retry_interval"],
+            reconnects=options["reconnects"],
         )
+        self._check_sessions(script, options["duration"])
         config = FleetConfig(
             script=script,
             stations=options["stations"],
@@ -85,3 +120,14 @@ class Command(BaseCommand):
                 f"errors: {stats.error_count}",
                 returncode=1,
             )
+
+    def _check_sessions(self, script: Script, duration: float) -> None:
+        if not script.sessions:
+            return
+        if script.connectors < 1:
+            raise CommandError("--sessions needs --connectors of at least 1")
+        if script.id_tag is not None and not 0 < len(script.id_tag) <= ID_TAG_MAX:
+            raise CommandError(f"--id-tag must be 1 to {ID_TAG_MAX} characters")
+        needed = script.sessions * script.session_seconds + script.heartbeats * script.heartbeat_interval
+        if needed > duration:
+            self.stderr.write(f"warning: the script takes at least {needed:g}s, --duration is {duration:g}s")
