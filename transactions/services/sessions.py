@@ -10,7 +10,7 @@ transaction row (select_for_update), so messages about one station queue up inst
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,6 +28,7 @@ from transactions.services.tokens import Authorization, authorize
 V16, V201 = "1.6", "2.0.1"
 ACTIVE, ENDED = TransactionStatus.ACTIVE, TransactionStatus.ENDED
 ID_LIMIT = 2**63
+PLACE_LIMIT = 2**31  # EVSE and connector columns hold 0 .. 2**31 - 1 on every database
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,19 @@ def _note(transaction: Transaction, kind: NoteKind, detail: str, at: datetime, m
              message_id=message_id)
 
 
+def _place_problem(evse_id: int | None, connector_id: int | None) -> str:
+    """Why a schema-valid EVSE / connector cannot be stored ('' when it can): the schemas set no minimum."""
+    bad = [f"{name} {value}" for name, value in (("EVSE/connector", evse_id), ("connector", connector_id))
+           if value is not None and not 0 <= value < PLACE_LIMIT]
+    return f"{', '.join(bad)} out of range; stored without a connector" if bad else ""
+
+
+def _energy_problem(name: str, value: Decimal | None) -> str:
+    if value is None or abs(value) < metering.REGISTER_LIMIT:
+        return ""
+    return f"{name} {value} Wh out of range; not stored"
+
+
 def _take_token(transaction: Transaction, auth: Authorization, *, value: str, type_: str, at: datetime,
                 message_id: str) -> None:
     transaction.id_token, transaction.id_token_value, transaction.id_token_type = auth.token, value, type_
@@ -87,6 +101,11 @@ def start_transaction(*, station_id: str, evse_id: int, connector_id: int, id_to
     """Open a 1.6 session whatever the token's standing (the station already started it); its pk is the id to
     answer. A re-sent start (same connector, tag, time and meterStart) finds the same session and answer."""
     station = _station(station_id)
+    problems = [p for p in (_place_problem(evse_id, connector_id), _energy_problem("meterStart", meter_start_wh)) if p]
+    if _place_problem(evse_id, connector_id):
+        evse_id = connector_id = None
+    if _energy_problem("meterStart", meter_start_wh):
+        meter_start_wh = None
     transaction, created = Transaction.objects.get_or_create(
         station=station, ocpp_version=V16, orphan=False, evse_id=evse_id, id_token_value=id_token_value,
         started_at=started_at, meter_start_wh=meter_start_wh,
@@ -99,6 +118,8 @@ def start_transaction(*, station_id: str, evse_id: int, connector_id: int, id_to
         return transaction, Authorization(AuthStatus(transaction.auth_status), transaction.id_token)
     if evse_id == 0:
         _note(transaction, NoteKind.CONFLICT, "started on connector 0, the station itself", at, message_id)
+    for problem in problems:
+        _note(transaction, NoteKind.CONFLICT, problem, at, message_id)
     auth = authorize(value=id_token_value, at=at, exclude_transaction=transaction)
     _take_token(transaction, auth, value=id_token_value, type_="", at=at, message_id=message_id)
     transaction.save()
@@ -135,6 +156,9 @@ def stop_transaction(*, station_id: str, transaction_id: int, meter_stop_wh: Dec
     station = _station(station_id)
     transaction = _transaction_16(station, transaction_id, evse_id=None, connector_id=None, at=at,
                                   message_id=message_id)
+    if problem := _energy_problem("meterStop", meter_stop_wh):
+        _note(transaction, NoteKind.CONFLICT, problem, at, message_id)
+        meter_stop_wh = None
     operator_closed = transaction.status == ENDED and transaction.meter_stop_wh is None and transaction.closed_by
     if transaction.status == ENDED and not operator_closed:
         same = (transaction.meter_stop_wh, transaction.ended_at) == (meter_stop_wh, ended_at)
@@ -179,6 +203,10 @@ def record_meter_values(*, station_id: str, evse_id: int, connector_id: int, sam
     """Store MeterValues: on the 1.6 session `transaction_id`, else (`on_active_transaction`, 2.0.1) on the EVSE's
     one active session, else on the connector alone (EVSE 0: the station's main meter). Returns the session."""
     station = _station(station_id)
+    if problem := _place_problem(evse_id, connector_id):
+        add_note(station=station, transaction=None, kind=NoteKind.CONFLICT, detail=f"MeterValues: {problem}", at=at,
+                 message_id=message_id)
+        evse_id = connector_id = 0
     transaction = None
     if transaction_id is not None:
         transaction = _transaction_16(station, transaction_id, evse_id=evse_id, connector_id=connector_id, at=at,
@@ -212,7 +240,12 @@ def record_transaction_event(*, station_id: str, event: TransactionEventData, at
     An exact re-send (a seqNo already seen) changes nothing; Ended is final.
     """
     station = _station(station_id)
+    problem = _place_problem(event.evse_id, event.connector_id)
+    if problem:
+        event = replace(event, evse_id=None, connector_id=None)
     transaction = _transaction_201(station, event, at=at, message_id=message_id)
+    if problem:
+        _note(transaction, NoteKind.CONFLICT, problem, at, message_id)
     record, fresh = TransactionEventRecord.objects.get_or_create(
         transaction=transaction, seq_no=event.seq_no,
         defaults={"event_type": event.event_type, "trigger_reason": event.trigger_reason,
