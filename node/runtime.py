@@ -60,8 +60,12 @@ async def stop() -> None:
     await transport().detach_node()
 
 
-def with_lifespan(app):
-    """Wrap an ASGI app so the server's lifespan events start and stop the node runtime."""
+def with_lifespan(app, *, also=()):
+    """Wrap an ASGI app so the server's lifespan events start and stop the node runtime.
+
+    `also`: (start, stop) coroutine-function pairs of the hosting process, run after the node starts and
+    before it stops (the embedded mode runs central's periodic jobs this way).
+    """
 
     async def application(scope, receive, send):
         if scope["type"] != "lifespan":
@@ -71,12 +75,16 @@ def with_lifespan(app):
             if message["type"] == "lifespan.startup":
                 try:
                     await start()
+                    for extra_start, _ in also:
+                        await extra_start()
                 except Exception as exc:
                     log.exception("node start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for _, extra_stop in also:
+                    await extra_stop()
                 await stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
