@@ -9,6 +9,7 @@ central's handler in Django's sync thread. Distributed: RabbitMQ (csms.amqp).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -64,8 +65,9 @@ class InProcessTransport:
             log.warning("no node %s in this process for %s %s", node_id, envelope.kind, envelope.action)
             return
         loop, deliver = target
-        # Called from central's sync thread: hand the message to the node's event loop.
-        loop.call_soon_threadsafe(lambda: loop.create_task(deliver(envelope)))
+        # Called from central's sync thread: hand the message to the node's event loop, in a fresh context so
+        # the node's own calls to central are not taken for calls nested in that thread (asgiref would refuse).
+        loop.call_soon_threadsafe(lambda: loop.create_task(deliver(envelope)), context=contextvars.Context())
 
 
 _transport: Transport | None = None

@@ -32,6 +32,11 @@ app.conf.beat_schedule = {
         "task": "stations.mark_silent_nodes_offline",
         "schedule": max(1.0, settings.NODE_SILENT_AFTER / 4),
     },
+    # Queued commands must expire on time, and a command whose node died must not stay "sent" forever.
+    "expire-commands": {
+        "task": "stations.expire_commands",
+        "schedule": 5.0,
+    },
     # A session whose station went silent (or never sent its stop) must not look active forever unnoticed;
     # checked four times per threshold, between once a minute and once an hour.
     "flag-stale-transactions": {

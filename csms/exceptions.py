@@ -38,3 +38,9 @@ class InvalidValue(CsmsError):
     """A schema-valid payload with a value the CSMS cannot use (e.g. connector 0 for an EVSE)."""
 
     code = "PropertyConstraintViolation"
+
+
+class InvalidCommand(CsmsError):
+    """An operator's command that cannot be sent: unknown operation, parameters the schema refuses, no station."""
+
+    code = "PropertyConstraintViolation"

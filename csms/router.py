@@ -19,11 +19,15 @@ Handler = Callable[[Envelope], dict[str, Any]]
 
 _calls: dict[tuple[str, str], Handler] = {}
 _events: dict[str, Handler] = {}
+# What follows from a station's answer to a command (stored configuration, reservation state...).
+AnswerEffect = Callable[[Any, dict[str, Any]], None]
+_answers: dict[tuple[str, str], AnswerEffect] = {}
 
 # Modules whose import registers handlers; listed here so a worker, a node-less
 # test and the embedded server all see the same registry.
 HANDLER_MODULES = (
     "stations.ocpp.lifecycle",
+    "stations.ocpp.commands",
     "stations.ocpp.v16",
     "stations.ocpp.v201",
     "stations.ocpp.notifications_v16",
@@ -60,6 +64,29 @@ def handles_event(kind: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
+
+
+def handles_answer(version: str, action: str | Enum) -> Callable[[AnswerEffect], AnswerEffect]:
+    """Register what central does with a station's accepted/answered CALLRESULT to a command `action`.
+
+    The function gets (command, response payload) inside the transaction that stores the answer.
+    """
+    if version not in OCPP_VERSIONS:
+        raise ValueError(f"unknown OCPP version {version!r}")
+    name = action.value if isinstance(action, Enum) else action
+
+    def register(func: AnswerEffect) -> AnswerEffect:
+        key = (version, name)
+        if key in _answers:
+            raise ValueError(f"answers to {version} {name} are already handled by {_answers[key].__name__}")
+        _answers[key] = func
+        return func
+
+    return register
+
+
+def answer_effect(version: str, action: str) -> AnswerEffect | None:
+    return _answers.get((version, action))
 
 
 def call_handler(version: str, action: str) -> Handler | None:

@@ -21,7 +21,9 @@ try:
     DATABASES = {"default": env.db_url_config(DATABASE_URL) if DATABASE_URL else {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(VAR_DIR / "csms.sqlite3"),
-        "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+        # IMMEDIATE: a transaction takes the write lock up front; a deferred one that upgrades later fails at
+        # once with "database is locked" when another thread writes, whatever the timeout.
+        "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
         # Per process, so two test runs on one checkout never share a file.
         "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
     }}

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from csms.bus import BusUnavailable, transport
 from csms.envelope import Envelope
-from node import connections, rpc
+from node import connections, rpc, schemas
 from node.handshake import SUPPORTED, basic_credentials, negotiate, peer
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
         self.boot_accepted = bool(decision.get("boot_accepted"))
         self.calls: asyncio.Queue[rpc.Call | rpc.RpcError] = asyncio.Queue(QUEUE_LIMIT)
         self.seen_ids: deque[str] = deque(maxlen=REMEMBERED_IDS)
+        self.outgoing = asyncio.Lock()  # one command in flight per socket
+        self.awaiting: dict[str, asyncio.Future] = {}
         connections.add(self)
         self.accepted = True
         await self.accept(subprotocol=subprotocol)
@@ -102,7 +104,42 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
             return await self._admit_call(message)
         if message is None:
             log.info("%s: ignored a frame of unknown type", self.station_id)
-        # CALLRESULT / CALLERROR answer commands (remote operations); none are in flight yet.
+            return
+        waiter = self.awaiting.get(message.message_id)
+        if waiter is None or waiter.done():
+            log.info("%s: answer %s matches no command in flight", self.station_id, message.message_id)
+            return
+        waiter.set_result(message)
+
+    async def send_command(self, message_id: str, action: str, payload: dict, timeout: float) -> dict:
+        """Send central's CALL and wait for the station's answer; returns the command_result payload.
+
+        OCPP allows one CSMS call in flight per connection: commands to one station take turns. The
+        station's own calls keep flowing meanwhile (a crossing call is answered, never deadlocked).
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                async with self.outgoing:
+                    if not self.accepted:
+                        return {"outcome": "offline", "description": "the station disconnected"}
+                    waiter = self.awaiting[message_id] = loop.create_future()
+                    try:
+                        await self.send(text_data=rpc.call(message_id, action, payload))
+                        answer = await waiter
+                    finally:
+                        self.awaiting.pop(message_id, None)
+        except TimeoutError:
+            return {"outcome": "timeout", "description": f"no answer within {timeout:g}s"}
+        except ConnectionError:
+            return {"outcome": "offline", "description": "the station disconnected"}
+        if isinstance(answer, rpc.CallError):
+            return {"outcome": "error", "code": answer.code[:32], "description": answer.description[:255]}
+        try:
+            schemas.validate(self.version, action, answer.payload, response=True)
+        except rpc.RpcError as exc:
+            return {"outcome": "invalid", "response": answer.payload, "description": exc.description[:255]}
+        return {"outcome": "result", "response": answer.payload}
 
     async def _admit_call(self, call: rpc.Call) -> None:
         refusal = None
@@ -157,6 +194,9 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
         self.accepted = False
         connections.remove(self)
         self.worker.cancel()
+        for waiter in self.awaiting.values():  # commands in flight end now, as offline
+            if not waiter.done():
+                waiter.set_exception(ConnectionError("station disconnected"))
         bye = Envelope(kind="disconnect", station=self.station_id, node=settings.NODE_ID, conn=self.conn,
                        ocpp=self.version, payload={"reason": f"closed with code {code}"})
         try:

@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 _heartbeat: asyncio.Task | None = None
 
 
+READY_WAIT = 3.0  # seconds a command may wait for a socket central admitted but this node has not opened yet
+_commands: set[asyncio.Task] = set()
+
+
 async def deliver(envelope: Envelope) -> None:
     """A message from central to this node."""
     if envelope.kind == "command" and envelope.action == "Close":
@@ -22,7 +26,40 @@ async def deliver(envelope: Envelope) -> None:
         if consumer is not None:
             await consumer.close_for(envelope.payload.get("reason", "closed by central"))
         return
+    if envelope.kind == "command":
+        # Each command runs on its own: a slow station never holds up the others.
+        task = asyncio.create_task(_run_command(envelope))
+        _commands.add(task)
+        task.add_done_callback(_commands.discard)
+        return
     log.warning("ignored %s %s from central", envelope.kind, envelope.action)
+
+
+async def _run_command(envelope: Envelope) -> None:
+    consumer = await _ready(envelope.conn)
+    if consumer is None:
+        report = {"outcome": "offline", "description": "the station's socket is not on this node any more"}
+    else:
+        report = await consumer.send_command(envelope.id, envelope.action, envelope.payload,
+                                             settings.OCPP_CALL_TIMEOUT)
+    result = Envelope(kind="command_result", station=envelope.station, node=settings.NODE_ID, conn=envelope.conn,
+                      ocpp=envelope.ocpp, id=envelope.id, action=envelope.action, payload=report)
+    for attempt in range(3):  # central's expiry job times the command out if every attempt fails
+        try:
+            await transport().request([result], settings.OCPP_CALL_TIMEOUT)
+            return
+        except BusUnavailable as exc:
+            log.warning("result of command %s not delivered (attempt %d): %s", envelope.id, attempt + 1, exc)
+            await asyncio.sleep(1 + attempt)
+
+
+async def _ready(conn: str):
+    """The consumer of `conn`; central admits a socket before this node has finished opening it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + READY_WAIT
+    while (consumer := connections.get(conn)) is None and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return consumer
 
 
 async def _beat(stopping: bool = False) -> None:

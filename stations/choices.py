@@ -70,3 +70,20 @@ class UploadStatus(models.TextChoices):
     NOT_SUPPORTED = "NotSupportedOperation", "Failed: not supported by the server"
     PERMISSION_DENIED = "PermissionDenied", "Failed: permission denied by the server"
     CANCELED = "AcceptedCanceled", "Canceled by a newer request"
+
+
+class CommandStatus(models.TextChoices):
+    """Where an operator's command to a station stands; the last five are final."""
+
+    PENDING = "pending", "pending (queued for an offline station, or being routed)"
+    SENT = "sent", "sent to the station"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    FAILED = "failed", "failed (CALLERROR or invalid answer)"
+    TIMED_OUT = "timed_out", "timed out"
+    STATION_OFFLINE = "station_offline", "station offline"
+    EXPIRED = "expired", "expired in the queue"
+
+
+FINAL_COMMAND_STATUSES = frozenset({CommandStatus.ACCEPTED, CommandStatus.REJECTED, CommandStatus.FAILED,
+                                    CommandStatus.TIMED_OUT, CommandStatus.STATION_OFFLINE, CommandStatus.EXPIRED})

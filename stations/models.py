@@ -3,7 +3,15 @@
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 
-from stations.choices import ConnectionEvent, ConnectorStatus, FirmwareStatus, Registration, UploadStatus
+from stations.choices import (
+    FINAL_COMMAND_STATUSES,
+    CommandStatus,
+    ConnectionEvent,
+    ConnectorStatus,
+    FirmwareStatus,
+    Registration,
+    UploadStatus,
+)
 
 
 class Node(models.Model):
@@ -157,3 +165,37 @@ class StationMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station_id} {self.action} {self.summary}"
+
+
+class Command(models.Model):
+    """One CSMS -> station operation: what was asked, by whom, where it went and what the station answered."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="commands")
+    ocpp_version = models.CharField("OCPP", max_length=8)
+    action = models.CharField(max_length=48, help_text="The OCPP action of the station's version.")
+    payload = models.JSONField(help_text="The request, valid against that version's schema.")
+    message_id = models.CharField("OCPP message id", max_length=36, unique=True)
+    requested_by = models.CharField(max_length=150, blank=True, help_text="User name, API client or 'system'.")
+    status = models.CharField(max_length=16, choices=CommandStatus.choices, default=CommandStatus.PENDING,
+                              db_index=True)
+    node_id = models.CharField("sent via node", max_length=64, blank=True)
+    conn = models.CharField("connection", max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Queued for an offline station until then; empty: not queued.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True, help_text="The station's CALLRESULT payload.")
+    error_code = models.CharField(max_length=32, blank=True)
+    error_description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["station", "status"]), models.Index(fields=["status", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} -> {self.station_id} ({self.status})"
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_COMMAND_STATUSES

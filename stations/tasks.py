@@ -22,3 +22,14 @@ def mark_silent_nodes_offline() -> dict[str, int]:
         log.warning("node %s silent for over %ss: %d stations marked offline", node_id, settings.NODE_SILENT_AFTER,
                     count)
     return marked
+
+
+@shared_task(name="stations.expire_commands", ignore_result=True, time_limit=60)
+def expire_commands() -> dict[str, int]:
+    # A node that dies with a command in flight never reports: such commands time out here.
+    with transaction.atomic(durable=True):
+        counts = services.expire_commands(now=timezone.now(),
+                                          answer_timeout=timedelta(seconds=3 * settings.OCPP_CALL_TIMEOUT))
+    if any(counts.values()):
+        log.info("commands: %(expired)d expired in the queue, %(timed_out)d timed out without a report", counts)
+    return counts

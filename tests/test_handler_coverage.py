@@ -13,29 +13,9 @@ rather than letting a station action go unhandled.
 import pytest
 
 from csms import router
+from csms.actions import CSMS_INITIATED
 from node.schemas import ACTIONS
 
-CSMS_INITIATED = {
-    "1.6": frozenset({
-        "CancelReservation", "ChangeAvailability", "ChangeConfiguration", "ClearCache", "ClearChargingProfile",
-        "GetCompositeSchedule", "GetConfiguration", "GetDiagnostics", "GetLocalListVersion",
-        "RemoteStartTransaction", "RemoteStopTransaction", "ReserveNow", "Reset", "SendLocalList",
-        "SetChargingProfile", "TriggerMessage", "UnlockConnector", "UpdateFirmware",
-        # Security extension (whitepaper edition 2)
-        "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds", "GetLog",
-        "InstallCertificate", "SignedUpdateFirmware",
-    }),
-    "2.0.1": frozenset({
-        "CancelReservation", "CertificateSigned", "ChangeAvailability", "ClearCache", "ClearChargingProfile",
-        "ClearDisplayMessage", "ClearVariableMonitoring", "CostUpdated", "CustomerInformation", "DeleteCertificate",
-        "GetBaseReport", "GetChargingProfiles", "GetCompositeSchedule", "GetDisplayMessages",
-        "GetInstalledCertificateIds", "GetLocalListVersion", "GetLog", "GetMonitoringReport", "GetReport",
-        "GetTransactionStatus", "GetVariables", "InstallCertificate", "PublishFirmware", "RequestStartTransaction",
-        "RequestStopTransaction", "ReserveNow", "Reset", "SendLocalList", "SetChargingProfile", "SetDisplayMessage",
-        "SetMonitoringBase", "SetMonitoringLevel", "SetNetworkProfile", "SetVariableMonitoring", "SetVariables",
-        "TriggerMessage", "UnlockConnector", "UnpublishFirmware", "UpdateFirmware",
-    }),
-}
 versions = pytest.mark.parametrize("version", sorted(CSMS_INITIATED))
 
 

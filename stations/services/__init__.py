@@ -4,6 +4,13 @@ Each runs inside the caller's transaction (one per message, see csms.dispatch); 
 to nodes are published on commit, so nothing is announced that was not stored.
 """
 
+from stations.services.commands import (
+    expire_commands,
+    issue_command,
+    record_command_result,
+    send_queued_commands,
+    wait_for_command,
+)
 from stations.services.connections import (
     Admission,
     admit_connection,
@@ -29,6 +36,7 @@ from stations.services.notifications import (
 from stations.services.provisioning import StationSpec, provision_station
 
 __all__ = [
+    "expire_commands", "issue_command", "record_command_result", "send_queued_commands", "wait_for_command",
     "Admission", "BootIdentity", "StationSpec", "admit_connection", "mark_node_offline",
     "mark_silent_nodes_offline", "provision_station", "record_boot", "record_disconnect", "record_heartbeat",
     "record_node_heartbeat", "record_status",

@@ -11,6 +11,7 @@ from csms import bus
 from csms.envelope import Envelope
 from stations.choices import ConnectionEvent, ConnectorStatus, RefusalReason, Registration
 from stations.models import ChargingStation, ConnectionLog, Connector, Node
+from stations.services.commands import send_queued_commands
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def admit_connection(*, station_id: str, node_id: str, conn: str, ocpp_version: 
         close = Envelope(kind="command", station=station_id, node=previous_node, conn=previous_conn,
                          action="Close", payload={"reason": "replaced by a newer connection"})
         transaction.on_commit(lambda: bus.publish_to_node(previous_node, close))
+    # Commands queued while the station was away go out now (the node holds them until the socket is ready).
+    send_queued_commands(station_id=station_id, at=at)
     return Admission(accepted=True, boot_accepted=station.boot_status == Registration.ACCEPTED
                      and station.registration == Registration.ACCEPTED)
 
