@@ -28,6 +28,7 @@ _answers: dict[tuple[str, str], AnswerEffect] = {}
 HANDLER_MODULES = (
     "stations.ocpp.lifecycle",
     "stations.ocpp.commands",
+    "stations.ocpp.answers",
     "stations.ocpp.v16",
     "stations.ocpp.v201",
     "stations.ocpp.notifications_v16",
@@ -35,6 +36,7 @@ HANDLER_MODULES = (
     "transactions.ocpp.authorize",
     "transactions.ocpp.v16",
     "transactions.ocpp.v201",
+    "transactions.ocpp.answers",
 )
 
 
