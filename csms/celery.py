@@ -37,6 +37,11 @@ app.conf.beat_schedule = {
         "task": "stations.expire_commands",
         "schedule": 5.0,
     },
+    # An expired reservation must free its connector for other drivers in the operator's view.
+    "expire-reservations": {
+        "task": "transactions.expire_reservations",
+        "schedule": 60.0,
+    },
     # A session whose station went silent (or never sent its stop) must not look active forever unnoticed;
     # checked four times per threshold, between once a minute and once an hour.
     "flag-stale-transactions": {

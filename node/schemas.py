@@ -141,6 +141,11 @@ _OTHER = ("FormatViolation", 5, "violates {keyword} {limit}")
 _JSON_TYPE = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 
 
+def schema(version: str, action: str, *, response: bool = False) -> dict:
+    """The official JSON schema of a request (or response) as loaded; read only. KeyError if undefined."""
+    return _VALIDATORS[version][action, response].schema
+
+
 def validate(version: str, action: str, payload: dict, *, response: bool = False) -> None:
     """Check a CALL payload (or a CALLRESULT payload with ``response=True``) of ``action``.
 

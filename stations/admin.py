@@ -8,7 +8,15 @@ from django.utils.html import format_html
 
 from csms.exceptions import InvalidValue
 from stations.choices import Registration
-from stations.models import ChargingStation, ConnectionLog, Connector, Node, StationMessage
+from stations.models import (
+    ChargingStation,
+    ConfigurationKey,
+    ConnectionLog,
+    Connector,
+    DeviceVariable,
+    Node,
+    StationMessage,
+)
 from stations.services.provisioning import validate_station_id
 
 
@@ -49,8 +57,45 @@ class StationForm(forms.ModelForm):
         return station
 
 
+# Configuration keys, device model and the command behind firmware / upload statuses (station page parts).
+
+
+def _command_link(command) -> str:
+    if command is None:
+        return "-"
+    answered = f", accepted {command.answered_at:%Y-%m-%d %H:%M:%S}" if command.answered_at else ""
+    request = f" request {command.payload['requestId']}" if "requestId" in command.payload else ""
+    url = reverse("admin:stations_command_change", args=[command.pk])
+    return format_html('<a href="{}">{} #{}</a>{}{}', url, command.action, command.pk, request, answered)
+
+
+class StationSettingsMixin:
+    """Read-only station-page fields: which command a firmware / upload status belongs to, and links to the
+    station's configuration keys (1.6) and device model (2.0.1), which are lists too long for an inline."""
+
+    settings_fields = ("firmware_command_link", "diagnostics_command_link", "settings_links")
+
+    @admin.display(description="firmware status belongs to")
+    def firmware_command_link(self, obj):
+        return _command_link(obj.firmware_command)
+
+    @admin.display(description="upload status belongs to")
+    def diagnostics_command_link(self, obj):
+        return _command_link(obj.diagnostics_command)
+
+    @admin.display(description="configuration")
+    def settings_links(self, obj):
+        if obj.pk is None:
+            return "-"
+        keys, variables = obj.configuration_keys.count(), obj.device_variables.count()
+        query = f"?station__id__exact={obj.pk}"
+        return format_html('<a href="{}">configuration keys</a> (1.6): {}; <a href="{}">device-model variables</a> '
+                           "(2.0.1): {}", reverse("admin:stations_configurationkey_changelist") + query, keys,
+                           reverse("admin:stations_devicevariable_changelist") + query, variables)
+
+
 @admin.register(ChargingStation)
-class ChargingStationAdmin(admin.ModelAdmin):
+class ChargingStationAdmin(StationSettingsMixin, admin.ModelAdmin):
     form = StationForm
     list_display = ("station_id", "name", "online", "registration", "enabled", "ocpp_version", "vendor", "model",
                     "firmware_version", "firmware_status", "node", "last_seen")
@@ -60,15 +105,17 @@ class ChargingStationAdmin(admin.ModelAdmin):
                        "imsi", "meter_type", "meter_serial_number", "ocpp_version", "boot_status", "last_boot_at",
                        "online", "last_seen", "node", "conn", "status", "error_code", "status_at", "created_at",
                        "updated_at", "has_password", "firmware_status", "firmware_status_at", "diagnostics_status",
-                       "diagnostics_status_at", "station_messages")
+                       "diagnostics_status_at", "station_messages", *StationSettingsMixin.settings_fields)
     fieldsets = (
         (None, {"fields": ("station_id", "name", "enabled", "registration", "has_password", "new_password",
                            "clear_password")}),
         ("Location", {"fields": ("latitude", "longitude", "address")}),
         ("Connection", {"fields": ("online", "last_seen", "node", "conn", "ocpp_version", "boot_status",
                                    "last_boot_at", "status", "error_code", "status_at")}),
-        ("Firmware and diagnostics", {"fields": ("firmware_status", "firmware_status_at", "diagnostics_status",
-                                                 "diagnostics_status_at", "station_messages")}),
+        ("Firmware and diagnostics", {"fields": ("firmware_status", "firmware_status_at", "firmware_command_link",
+                                                 "diagnostics_status", "diagnostics_status_at",
+                                                 "diagnostics_command_link", "station_messages")}),
+        ("Configuration and device model", {"fields": ("settings_links",)}),
         ("Identity (as reported)", {"fields": ("vendor", "model", "serial_number", "charge_box_serial_number",
                                                "firmware_version", "iccid", "imsi", "meter_type",
                                                "meter_serial_number")}),
@@ -168,3 +215,41 @@ class StationMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+
+# Configuration keys (1.6) and device model (2.0.1): read-only, as the stations reported them.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConfigurationKey)
+class ConfigurationKeyAdmin(ReadOnlyAdmin):
+    """1.6 configuration keys from GetConfiguration answers and accepted ChangeConfiguration commands."""
+
+    list_display = ("station", "key", "value", "readonly", "unknown", "updated_at")
+    list_filter = ("readonly", "unknown", "key")
+    search_fields = ("station__station_id", "key", "value")
+    list_select_related = ("station",)
+    readonly_fields = ("station", "key", "value", "readonly", "unknown", "updated_at")
+
+
+@admin.register(DeviceVariable)
+class DeviceVariableAdmin(ReadOnlyAdmin):
+    """2.0.1 device model: NotifyReport pages, GetVariables and accepted SetVariables."""
+
+    list_display = ("station", "component", "component_instance", "evse_id", "connector_id", "variable",
+                    "variable_instance", "attribute_type", "value", "mutability", "source", "updated_at")
+    list_filter = ("attribute_type", "mutability", "data_type", "component")
+    search_fields = ("station__station_id", "component", "variable", "value")
+    list_select_related = ("station",)
+    readonly_fields = [f.name for f in DeviceVariable._meta.fields if f.name != "id"]
+
+
+from stations import admin_commands  # noqa: E402,F401  (Command admin, Send command page, quick actions)

@@ -2,6 +2,7 @@
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
+from ocpp.v201.enums import AttributeEnumType, MutabilityEnumType
 
 from stations.choices import (
     FINAL_COMMAND_STATUSES,
@@ -70,6 +71,13 @@ class ChargingStation(models.Model):
     diagnostics_status = models.CharField("diagnostics / log upload", max_length=32, choices=UploadStatus.choices,
                                           blank=True)
     diagnostics_status_at = models.DateTimeField(null=True, blank=True, help_text="When central received it.")
+    # Which request the statuses above belong to: set when the station accepts an UpdateFirmware / GetDiagnostics /
+    # GetLog command, and (when a notification carries a requestId) moved to the command with that requestId.
+    firmware_command = models.ForeignKey("Command", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+", help_text="The firmware update the status belongs to.")
+    diagnostics_command = models.ForeignKey("Command", null=True, blank=True, on_delete=models.SET_NULL,
+                                            related_name="+", help_text="The diagnostics / log upload the status "
+                                                                        "belongs to.")
 
     # Location, for the map.
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -199,3 +207,77 @@ class Command(models.Model):
     @property
     def final(self) -> bool:
         return self.status in FINAL_COMMAND_STATUSES
+
+
+class ConfigurationKey(models.Model):
+    """One OCPP 1.6 configuration key of a station, as its last GetConfiguration / accepted ChangeConfiguration says."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="configuration_keys")
+    key = models.CharField(max_length=50)
+    value = models.CharField(max_length=500, null=True, blank=True,
+                             help_text="Empty (null): the station did not tell (write-only, or unknown key).")
+    readonly = models.BooleanField("read-only", default=False)
+    unknown = models.BooleanField(default=False, help_text="The station answered that it does not know this key.")
+    updated_at = models.DateTimeField(help_text="When central received the answer this comes from.")
+
+    class Meta:
+        ordering = ["station", "key"]
+        constraints = [models.UniqueConstraint(fields=["station", "key"], name="configuration_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {self.key}={self.value}"
+
+
+# Device-model vocabulary is the protocol's own (2.0.1 only), so its choices come from the ocpp enums.
+ATTRIBUTE_TYPES = [(e.value, e.value) for e in AttributeEnumType]
+MUTABILITIES = [(e.value, e.value) for e in MutabilityEnumType]
+# What names one device-model row: its unique constraint, and the conflict target of upserts.
+DEVICE_VARIABLE_IDENTITY = ["station", "component", "component_instance", "evse_id", "connector_id", "variable",
+                            "variable_instance", "attribute_type"]
+
+
+class DeviceVariable(models.Model):
+    """One attribute of one variable of a 2.0.1 station's device model (component/variable/attribute type).
+
+    Identifying fields use "" and 0 for "none" (not NULL) so the unique constraint holds on every database:
+    EVSE 0 / connector 0 mean the component is not EVSE- or connector-specific (2.0.1 numbers them from 1).
+    """
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="device_variables")
+    component = models.CharField(max_length=50)
+    component_instance = models.CharField(max_length=50, blank=True)
+    evse_id = models.PositiveIntegerField("EVSE", default=0, help_text="0: not EVSE-specific.")
+    connector_id = models.PositiveIntegerField("connector", default=0, help_text="0: not connector-specific.")
+    variable = models.CharField(max_length=50)
+    variable_instance = models.CharField(max_length=50, blank=True)
+    attribute_type = models.CharField(max_length=8, choices=ATTRIBUTE_TYPES,
+                                      default=AttributeEnumType.actual.value)
+    value = models.CharField(max_length=2500, null=True, blank=True,
+                             help_text="Empty (null): not reported (e.g. a write-only variable).")
+    mutability = models.CharField(max_length=16, choices=MUTABILITIES, blank=True)
+    persistent = models.BooleanField(null=True, blank=True)
+    constant = models.BooleanField(null=True, blank=True)
+    # variableCharacteristics, when a report gave them
+    data_type = models.CharField(max_length=16, blank=True)
+    unit = models.CharField(max_length=16, blank=True)
+    min_limit = models.FloatField(null=True, blank=True)
+    max_limit = models.FloatField(null=True, blank=True)
+    values_list = models.CharField(max_length=1000, blank=True)
+    supports_monitoring = models.BooleanField(null=True, blank=True)
+    source = models.CharField(max_length=40, blank=True,
+                              help_text="What told central: a report (with its requestId), GetVariables, SetVariables.")
+    updated_at = models.DateTimeField(help_text="When central received what this row says.")
+
+    class Meta:
+        ordering = DEVICE_VARIABLE_IDENTITY
+        constraints = [models.UniqueConstraint(fields=DEVICE_VARIABLE_IDENTITY, name="device_variable_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {self.key} ({self.attribute_type}) = {self.value}"
+
+    @property
+    def key(self) -> str:
+        """Component[instance].Variable[instance], the notation the operation builders read (EVSE aside)."""
+        component = f"{self.component}[{self.component_instance}]" if self.component_instance else self.component
+        variable = f"{self.variable}[{self.variable_instance}]" if self.variable_instance else self.variable
+        return f"{component}.{variable}"

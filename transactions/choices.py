@@ -54,6 +54,7 @@ class NoteKind(models.TextChoices):
     CONFLICT = "conflict", "conflicting data"
     STALE = "stale", "no message for a long time"
     OPERATOR_CLOSED = "operator_closed", "closed by an operator"
+    RESERVATION = "reservation", "reserved for another token"
 
 
 class EventType(models.TextChoices):
@@ -62,3 +63,33 @@ class EventType(models.TextChoices):
     STARTED = "Started"
     UPDATED = "Updated"
     ENDED = "Ended"
+
+
+class ReservationStatus(models.TextChoices):
+    """Where a reservation stands: the station's answer to ReserveNow, then what became of an accepted one."""
+
+    ACCEPTED = "accepted", "active (accepted by the station)"
+    REJECTED = "rejected"
+    OCCUPIED = "occupied", "refused: connector occupied"
+    FAULTED = "faulted", "refused: connector faulted"
+    UNAVAILABLE = "unavailable", "refused: connector unavailable"
+    CANCELLED = "cancelled"
+    REMOVED = "removed", "removed by the station"
+    USED = "used", "used by a transaction"
+    EXPIRED = "expired"
+
+
+class ChargingProfilePurpose(models.TextChoices):
+    """2.0.1 ChargingProfilePurposeEnumType; 1.6 ChargePointMaxProfile is the station's max profile."""
+
+    STATION_MAX = "ChargingStationMaxProfile", "station maximum"
+    TX_DEFAULT = "TxDefaultProfile", "default for transactions"
+    TX = "TxProfile", "one transaction"
+    EXTERNAL = "ChargingStationExternalConstraints", "external constraints"
+
+
+class ChargingProfileStatus(models.TextChoices):
+    INSTALLED = "installed"
+    CLEARED = "cleared"
+    REPLACED = "replaced", "replaced by a newer profile"
+    REJECTED = "rejected", "rejected by the station"

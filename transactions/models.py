@@ -2,8 +2,18 @@
 
 from django.db import models
 
-from stations.models import ChargingStation
-from transactions.choices import AuthStatus, EventType, NoteKind, TokenStatus, TokenType, TransactionStatus
+from stations.models import ChargingStation, Command
+from transactions.choices import (
+    AuthStatus,
+    ChargingProfilePurpose,
+    ChargingProfileStatus,
+    EventType,
+    NoteKind,
+    ReservationStatus,
+    TokenStatus,
+    TokenType,
+    TransactionStatus,
+)
 
 ENERGY = dict(max_digits=20, decimal_places=3)  # Wh to the milliwatt-hour; Decimal keeps sums exact
 
@@ -58,6 +68,9 @@ class Transaction(models.Model):
     stop_id_token_value = models.CharField("stopped by token", max_length=36, blank=True)
     reservation_id = models.IntegerField(null=True, blank=True)
     remote_start_id = models.IntegerField(null=True, blank=True)
+    command = models.ForeignKey(Command, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="started_transactions",
+                                help_text="The remote start (RemoteStart/RequestStartTransaction) that started it.")
 
     # When: the station's clock.
     started_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -182,3 +195,101 @@ class TransactionEventRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_id} #{self.seq_no} {self.event_type}"
+
+
+class OperationId(models.Model):
+    """One integer central handed a station (remoteStartId, reservation id, profile id, requestId): its pk.
+
+    A database sequence, so two callers building commands at once never get the same value.
+    """
+
+    purpose = models.CharField(max_length=32)
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "operation id"
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.pk}"
+
+
+class Reservation(models.Model):
+    """A ReserveNow the station answered: which EVSE (empty = any) is held for which token until when."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="reservations")
+    reservation_id = models.IntegerField("reservation id", help_text="The id the station knows it by.")
+    evse_id = models.PositiveIntegerField("EVSE", null=True, blank=True,
+                                          help_text="1.6 connectorId; empty: any connector (1.6 connector 0).")
+    connector_type = models.CharField(max_length=24, blank=True, help_text="2.0.1 connectorType, if asked for.")
+    id_token_value = models.CharField("id token", max_length=36, db_index=True)
+    group_id_token_value = models.CharField("parent / group token", max_length=36, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=12, choices=ReservationStatus.choices, db_index=True)
+    command = models.ForeignKey(Command, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="reservations", help_text="The ReserveNow that made it.")
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="reservations", help_text="The session that used it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["station", "status", "evse_id"])]
+        constraints = [models.UniqueConstraint(fields=["station", "reservation_id"], name="reservation_id_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} reservation {self.reservation_id} ({self.status})"
+
+
+class ChargingProfile(models.Model):
+    """A charging profile sent with SetChargingProfile (or reported by the station) and what became of it."""
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="charging_profiles")
+    evse_id = models.PositiveIntegerField("EVSE", default=0, help_text="0: the whole station (1.6 connectorId).")
+    profile_id = models.IntegerField("profile id")
+    stack_level = models.IntegerField()
+    purpose = models.CharField(max_length=40, choices=ChargingProfilePurpose.choices)
+    kind = models.CharField(max_length=10, help_text="Absolute, Recurring or Relative.")
+    recurrency = models.CharField(max_length=8, blank=True, help_text="Daily or Weekly, for a Recurring profile.")
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    schedules = models.JSONField(help_text="The chargingSchedule(s) as sent, in the station's OCPP version.")
+    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="charging_profiles")
+    status = models.CharField(max_length=10, choices=ChargingProfileStatus.choices, db_index=True)
+    command = models.ForeignKey(Command, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="charging_profiles", help_text="The SetChargingProfile that sent it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["station", "evse_id", "-stack_level", "-id"]
+        indexes = [models.Index(fields=["station", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} profile {self.profile_id} on EVSE {self.evse_id} ({self.status})"
+
+
+class LocalListVersion(models.Model):
+    """The local authorisation list a station holds, as far as central knows: its version and its tokens."""
+
+    station = models.OneToOneField(ChargingStation, on_delete=models.CASCADE, related_name="local_list")
+    version = models.IntegerField(default=0, help_text="The last version the station accepted (0: none).")
+    issued = models.IntegerField(default=0, help_text="The highest version number handed out in a SendLocalList.")
+    tokens = models.JSONField(default=dict, help_text="The tokens the station holds after that version: value -> type.")
+    count = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(null=True, blank=True,
+                                    help_text="When the accepted list was built: a differential sends changes since.")
+    command = models.ForeignKey(Command, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                help_text="The SendLocalList the station accepted last.")
+    reported_version = models.IntegerField(null=True, blank=True,
+                                           help_text="What the station answered to GetLocalListVersion last.")
+    reported_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["station"]
+        verbose_name = "local list version"
+
+    def __str__(self) -> str:
+        return f"{self.station_id} local list v{self.version} ({self.count} tokens)"

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from transactions.services import sessions
+from transactions.services import reservations, sessions
 
 log = logging.getLogger(__name__)
 
@@ -22,3 +22,12 @@ def flag_stale_transactions() -> int:
         log.warning("%d active transactions silent for over %ss flagged stale: %s", len(flagged),
                     settings.TRANSACTION_STALE_AFTER, ", ".join(str(t) for t in flagged[:20]))
     return len(flagged)
+
+
+@shared_task(name="transactions.expire_reservations", ignore_result=True, time_limit=60)
+def expire_reservations() -> int:
+    with transaction.atomic(durable=True):
+        expired = reservations.expire_reservations(now=timezone.now())
+    if expired:
+        log.info("%d reservations expired", expired)
+    return expired

@@ -2,7 +2,8 @@
 
 Each message is stored whole (StationMessage) with its gist as the summary; firmware and log upload
 progress is also kept on the station. Device-model reports (NotifyReport pages) are stored page by
-page; assembling them is the remote-operations work.
+page, and each page's variables are upserted into the station's device model (DeviceVariable) as it
+arrives, so the pages of one requestId add up to the whole report; a re-sent page is applied once.
 """
 
 from datetime import datetime
@@ -14,8 +15,12 @@ from csms.envelope import Envelope
 from csms.router import handles
 from stations import services
 from stations.choices import FirmwareStatus, UploadStatus
+from stations.ocpp.answers import report_variables
 from stations.ocpp.common import received_at
 from stations.services import DataTransferStatus
+
+# Reservations and charging profiles are the transactions app's; their notifications land here with the rest.
+from transactions.ocpp import answers as session_answers
 
 FIRMWARE_STATUS = {
     enums.FirmwareStatusEnumType.downloaded: FirmwareStatus.DOWNLOADED,
@@ -140,7 +145,10 @@ def on_notify_event(envelope: Envelope) -> dict:
 @handles("2.0.1", Action.notify_report)
 def on_notify_report(envelope: Envelope) -> dict:
     p = envelope.payload
-    _record(envelope, f"{_page(p)}: {_count(p.get('reportData', []), 'variable')}", p["generatedAt"])
+    notification = _notification(envelope, f"{_page(p)}: {_count(p.get('reportData', []), 'variable')}",
+                                 p["generatedAt"])
+    services.record_report_page(notification=notification, variables=report_variables(p.get("reportData", [])),
+                                source=f"NotifyReport {p['requestId']}")
     return {}
 
 
@@ -185,8 +193,10 @@ def on_cleared_charging_limit(envelope: Envelope) -> dict:
 @handles("2.0.1", Action.report_charging_profiles)
 def on_report_charging_profiles(envelope: Envelope) -> dict:
     p = envelope.payload
-    _record(envelope, f"{_page(p)}{_evse(p)}, {p['chargingLimitSource']}: "
-                      f"{_count(p['chargingProfile'], 'profile')}")
+    message = services.record_station_message(notification=_notification(
+        envelope, f"{_page(p)}{_evse(p)}, {p['chargingLimitSource']}: {_count(p['chargingProfile'], 'profile')}",
+        None))
+    session_answers.report_charging_profiles(station_pk=message.station_id, payload=p)
     return {}
 
 
@@ -213,6 +223,7 @@ def on_notify_ev_charging_schedule(envelope: Envelope) -> dict:
 def on_reservation_status_update(envelope: Envelope) -> dict:
     p = envelope.payload
     _record(envelope, f"reservation {p['reservationId']} {p['reservationUpdateStatus']}")
+    session_answers.reservation_status_update(station_id=envelope.station, payload=p)
     return {}
 
 

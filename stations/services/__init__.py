@@ -26,9 +26,19 @@ from stations.services.data_transfer import (
     data_transfer_vendor,
     receive_data_transfer,
 )
+from stations.services.device_model import (
+    Characteristics,
+    ReportedKey,
+    ReportedVariable,
+    record_configuration_change,
+    record_configuration_keys,
+    record_device_variables,
+    record_report_page,
+)
 from stations.services.lifecycle import BootIdentity, record_boot, record_heartbeat, record_status
 from stations.services.notifications import (
     Notification,
+    follow_command,
     record_firmware_status,
     record_station_message,
     record_upload_status,
@@ -43,4 +53,7 @@ __all__ = [
     # notifications and DataTransfer
     "DataTransferReply", "DataTransferRequest", "DataTransferStatus", "Notification", "data_transfer_vendor",
     "receive_data_transfer", "record_firmware_status", "record_station_message", "record_upload_status",
+    # configuration keys, device model, firmware / upload commands
+    "Characteristics", "ReportedKey", "ReportedVariable", "follow_command", "record_configuration_change",
+    "record_configuration_keys", "record_device_variables", "record_report_page",
 ]

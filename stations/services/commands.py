@@ -126,7 +126,8 @@ def record_command_result(*, message_id: str, outcome: str, response: dict | Non
 
 def send_queued_commands(*, station_id: str, at: datetime) -> list[Command]:
     """The station is back: send what waits for it (oldest first) and expire what waited too long."""
-    station = ChargingStation.objects.select_for_update().select_related("node").get(station_id=station_id)
+    station = ChargingStation.objects.select_for_update(of=("self",)).select_related("node").get(
+        station_id=station_id)
     sent = []
     for command in Command.objects.select_for_update().filter(
             station=station, status=CommandStatus.PENDING, expires_at__isnull=False).order_by("created_at", "id"):

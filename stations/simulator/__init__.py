@@ -1,7 +1,8 @@
 """Simulated charging stations for load and smoke tests: `manage.py simulate` drives them."""
 
 from .fleet import FleetConfig, run_fleet
-from .station import Script, Station
+from .script import Script
+from .station import Station
 from .stats import Stats, render_summary, write_json
 
 __all__ = ["FleetConfig", "Script", "Station", "Stats", "render_summary", "run_fleet", "write_json"]

@@ -20,9 +20,9 @@ def register(version: str, energy_wh: float) -> int | float:
     return round(energy_wh) if version == "1.6" else round(energy_wh, ENERGY_DECIMALS)
 
 
-def id_token(id_tag: str) -> Payload:
-    """2.0.1: the tag is an RFID card, like a 1.6 idTag."""
-    return {"idToken": id_tag, "type": v201.IdTokenEnumType.iso14443}
+def id_token(id_tag: str, kind: str = v201.IdTokenEnumType.iso14443) -> Payload:
+    """2.0.1: by default the tag is an RFID card, like a 1.6 idTag; a remote start says its own type."""
+    return {"idToken": id_tag, "type": kind}
 
 
 def authorize(version: str, id_tag: str) -> Payload:
@@ -65,9 +65,12 @@ def _v201_value(value: float, measurand: str, unit: str, context: str) -> Payloa
     return {"value": value, "context": context, "measurand": measurand, "unitOfMeasure": {"unit": unit}}
 
 
-def start_transaction(connector: int, id_tag: str, meter_start: int) -> Payload:
-    """1.6 only."""
-    return {"connectorId": connector, "idTag": id_tag, "meterStart": meter_start, "timestamp": now()}
+def start_transaction(connector: int, id_tag: str, meter_start: int, reservation_id: int | None = None) -> Payload:
+    """1.6 only; `reservation_id` when the session uses a reservation (ReserveNow)."""
+    payload = {"connectorId": connector, "idTag": id_tag, "meterStart": meter_start, "timestamp": now()}
+    if reservation_id is not None:
+        payload["reservationId"] = reservation_id
+    return payload
 
 
 def meter_values(connector: int, transaction_id: int | None, reading: Payload) -> Payload:
@@ -100,11 +103,19 @@ def transaction_event(
     reading: Payload,
     id_tag: str | None = None,
     stopped_reason: str | None = None,
+    remote_start_id: int | None = None,
+    reservation_id: int | None = None,
+    token_type: str = v201.IdTokenEnumType.iso14443,
 ) -> Payload:
-    """2.0.1 only; each connector is alone on its own EVSE, as in status_notification."""
+    """2.0.1 only; each connector is alone on its own EVSE, as in status_notification.
+
+    `remote_start_id` links a Started event to the RequestStartTransaction that asked for it.
+    """
     info: dict[str, Any] = {"transactionId": transaction_id, "chargingState": charging_state}
     if stopped_reason is not None:
         info["stoppedReason"] = stopped_reason
+    if remote_start_id is not None:
+        info["remoteStartId"] = remote_start_id
     payload: Payload = {
         "eventType": event_type,
         "timestamp": now(),
@@ -115,5 +126,7 @@ def transaction_event(
         "meterValue": [reading],
     }
     if id_tag is not None:
-        payload["idToken"] = id_token(id_tag)
+        payload["idToken"] = id_token(id_tag, token_type)
+    if reservation_id is not None:
+        payload["reservationId"] = reservation_id
     return payload

@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from .station import Script, Station
+from .script import Script
+from .station import Station
 from .stats import Stats
 
 logger = logging.getLogger(__name__)
@@ -47,30 +48,33 @@ class FleetConfig:
 async def run_fleet(config: FleetConfig, *, progress: TextIO | None = None) -> Stats:
     """Run every station once, at most `config.duration` seconds, and return what was counted.
 
-    Stations still running when the duration runs out are cancelled and counted as errors.
-    With `progress`, one status line a second is written to it.
+    Stations still running when the duration runs out are cancelled and counted as errors, unless
+    they are staying connected after their script (--stay). With `progress`, one status line a
+    second is written to it.
     """
     stats = Stats(stations=config.stations)
     gate = asyncio.Semaphore(config.concurrency)
     started = time.perf_counter()
-    tasks: dict[asyncio.Task, str] = {}
+    tasks: dict[asyncio.Task, Station] = {}
     for index, station_id in enumerate(config.station_ids()):
         version = config.version_of(index)
         stats.versions[version] += 1
         station = Station(station_id, version, config.script, stats, id_tag=config.id_tag_of(index))
-        tasks[asyncio.create_task(station.run(gate))] = station_id
+        tasks[asyncio.create_task(station.run(gate))] = station
     reporter = asyncio.create_task(_report(stats, started, progress)) if progress else None
     try:
         done, pending = await asyncio.wait(tasks, timeout=config.duration) if tasks else ((), ())
         for task in pending:
             task.cancel()
-            stats.record_error(tasks[task], f"unfinished after --duration {config.duration}s")
+            if not tasks[task].staying:
+                stats.record_error(tasks[task].station_id, f"unfinished after --duration {config.duration}s")
         if pending:
             await asyncio.wait(pending, timeout=CLOSE_GRACE)
         for task in done:
             if task.exception() is not None:
-                logger.error("station %s crashed", tasks[task], exc_info=task.exception())
-                stats.record_error(tasks[task], f"simulator bug: {task.exception()!r}")
+                station_id = tasks[task].station_id
+                logger.error("station %s crashed", station_id, exc_info=task.exception())
+                stats.record_error(station_id, f"simulator bug: {task.exception()!r}")
     finally:
         # Also reached when our caller cancels us: no station may outlive the run.
         for task in [*tasks, reporter]:

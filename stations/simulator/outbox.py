@@ -78,5 +78,8 @@ class Outbox:
         for message in self._queue:
             message.due = now
 
+    def __iter__(self):
+        return iter(self._queue)
+
     def actions(self) -> list[str]:
         return [m.action for m in self._queue]

@@ -1,6 +1,6 @@
-"""What a simulated station says, per OCPP version: its own requests and its answers to the CSMS."""
+"""What a simulated station says, per OCPP version: its own basic requests (answers: operations.py)."""
 
-from collections.abc import Callable
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,8 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def boot_notification(version: str, station_id: str) -> Payload:
+def boot_notification(version: str, station_id: str, reason: str = v201.BootReasonEnumType.power_up) -> Payload:
+    """`reason` is 2.0.1's; a 1.6 boot says no reason."""
     serial = station_id[-SERIAL_MAX:]
     if version == "1.6":
         return {
@@ -36,7 +37,7 @@ def boot_notification(version: str, station_id: str) -> Payload:
             "firmwareVersion": FIRMWARE,
         }
     return {
-        "reason": v201.BootReasonEnumType.power_up,
+        "reason": reason,
         "chargingStation": {
             "model": MODEL,
             "vendorName": VENDOR,
@@ -70,52 +71,13 @@ def heartbeat(version: str) -> Payload:
     return {}
 
 
-# Answers to the CSMS: honest for a station that has no configuration and no vendor extensions.
-_ANSWERS_V16: dict[str, Callable[[Payload], Payload]] = {
-    "GetConfiguration": lambda req: {"configurationKey": [], "unknownKey": req.get("key", [])},
-    "ChangeConfiguration": lambda req: {"status": v16.ConfigurationStatus.not_supported},
-    "TriggerMessage": lambda req: {"status": v16.TriggerMessageStatus.not_implemented},
-    "DataTransfer": lambda req: {"status": v16.DataTransferStatus.unknown_vendor_id},
-}
-_ANSWERS_V201: dict[str, Callable[[Payload], Payload]] = {
-    "GetVariables": lambda req: {
-        "getVariableResult": [
-            {
-                "attributeStatus": v201.GetVariableStatusEnumType.unknown_component,
-                "component": item["component"],
-                "variable": item["variable"],
-            }
-            for item in req.get("getVariableData", [])
-        ]
-    },
-    "SetVariables": lambda req: {
-        "setVariableResult": [
-            {
-                "attributeStatus": v201.SetVariableStatusEnumType.unknown_component,
-                "component": item["component"],
-                "variable": item["variable"],
-            }
-            for item in req.get("setVariableData", [])
-        ]
-    },
-    "TriggerMessage": lambda req: {"status": v201.TriggerMessageStatusEnumType.not_implemented},
-    "DataTransfer": lambda req: {"status": v201.DataTransferStatusEnumType.unknown_vendor_id},
-}
-_ANSWERS = {"1.6": _ANSWERS_V16, "2.0.1": _ANSWERS_V201}
-_ACTIONS = {"1.6": {a.value for a in v16.Action}, "2.0.1": {a.value for a in v201.Action}}
-
-
-def answer(version: str, message_id: str, action: str, request: Payload) -> list:
-    """The CALLRESULT or CALLERROR frame answering a CSMS CALL.
-
-    An action the version defines but we do not simulate is NotSupported; one it does not
-    define is NotImplemented (the meanings both specs give these codes).
-    """
-    make = _ANSWERS[version].get(action)
-    if make is not None:
-        try:
-            return [3, message_id, make(request)]
-        except (KeyError, TypeError, AttributeError):
-            return [4, message_id, "FormationViolation", f"Malformed {action} request", {}]
-    code = "NotSupported" if action in _ACTIONS[version] else "NotImplemented"
-    return [4, message_id, code, f"The simulator does not handle {action}", {}]
+def parse_frame(text: str | bytes) -> list | None:
+    """An OCPP-J frame as a list (CALL, CALLRESULT or CALLERROR, each of its length), or None if malformed."""
+    try:
+        frame = json.loads(text)
+        kind, message_id = frame[0], frame[1]
+        shaped = {2: 4, 3: 3, 4: 5}.get(kind) == len(frame) and isinstance(message_id, str)
+        shaped = shaped and (kind != 2 or isinstance(frame[2], str))
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    return frame if shaped else None

@@ -2,9 +2,14 @@
 
 Frames are built here as plain OCPP-J JSON so the simulator shows exactly what goes on the wire
 and needs nothing from the CSMS code base. Outcomes are written to a `Stats` (see stats.py).
-One CALL at a time is in flight, as OCPP-J asks: the script and its re-sends run in one task.
+One CALL of ours at a time is in flight, as OCPP-J asks: the script runs in one task, and the
+work that follows an answer to the CSMS (operations.py) in others, each taking its `turn()`.
+The CSMS's CALLs are read and answered at any time by the reader task, also while a CALL of ours
+waits for its answer; the reader never waits for a CALL of ours, so crossing calls cannot deadlock.
 A dropped connection is opened again up to `Script.reconnects` times; the queued transaction
 messages then go out again first, and the interrupted CALL after them.
+Past ~400 lines because the link (turns, reconnect, reboot) and the outbox sending share the
+socket's state; splitting them would pass that state around rather than simplify it.
 """
 
 from __future__ import annotations
@@ -15,50 +20,29 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ocpp.messages import MessageType, get_validator
 from ocpp.v16.enums import Action, RegistrationStatus
+from ocpp.v201 import enums as v201
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.protocol import State
 
-from . import charging, payloads
+from . import charging, operations, payloads
+from .background import Background
+from .device import HEARTBEAT_INTERVAL, Configuration, DeviceModel
 from .outbox import Message, Outbox
+from .script import Script
 from .sessions import run_sessions
+from .state import StationState
 
 if TYPE_CHECKING:
-    from .stats import Stats
+    from .stats import SessionTally, Stats
 
-
-@dataclass(frozen=True)
-class Script:
-    """Where a station connects and what it does there; the same for every station in a fleet."""
-
-    url: str = "ws://127.0.0.1:8000/ocpp/"
-    password: str | None = None
-    compression: bool = True
-    open_timeout: float = 10.0
-    call_timeout: float = 30.0
-    max_size: int = 1024 * 1024
-    boots: int = 1
-    connectors: int = 2
-    heartbeats: int = 3
-    heartbeat_interval: float = 1.0
-    # The session scenario (sessions.py); none by default.
-    sessions: int = 0
-    session_seconds: float = 30.0
-    meter_interval: float = 10.0
-    power_w: int = 11_000
-    meter_start: int = 0  # Wh on each station's register before its first session
-    id_tag: str | None = None  # None: each station its own, see FleetConfig.id_tag_of
-    # Re-sending transaction messages, and opening a dropped connection again.
-    tx_attempts: int = 3
-    retry_interval: float = 1.0
-    tx_queue: int = 100
-    reconnects: int = 0
+Job = Callable[[], Awaitable[None]]
 
 
 class StationError(Exception):
@@ -71,6 +55,8 @@ class Disconnected(StationError):
 
 # CALLERROR codes after which a transaction message is sent again (both specs name InternalError).
 RETRIED_ERRORS = {"InternalError"}
+# Seconds a reset station stays off the line before it connects again.
+REBOOT_PAUSE = 0.2
 
 
 class Station:
@@ -81,12 +67,21 @@ class Station:
         self.stats = stats
         self.id_tag = script.id_tag or id_tag
         self.outbox = Outbox(limit=script.tx_queue, attempts=script.tx_attempts)
-        self.tally = stats.tally(station_id, version, self.id_tag) if script.sessions else None
+        self.state = StationState.with_connectors(script.connectors)
+        self.device = Configuration(script) if version == "1.6" else DeviceModel(script, self.state.availability)
+        self.energy = float(script.meter_start)  # Wh on the register (sessions.py)
+        self.staying = False  # the script is done and --stay keeps the station connected
+        self._tally: SessionTally | None = stats.tally(station_id, version, self.id_tag) if script.sessions else None
         self._pending: dict[str, asyncio.Future[list]] = {}
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task | None = None
         self._gate: asyncio.Semaphore | None = None
         self._reconnects_left = script.reconnects
+        self._turn = asyncio.Lock()
+        self._turn_holder: asyncio.Task | None = None
+        self._flushing = asyncio.Lock()
+        self._background = Background(self.station_id, stats, StationError)
+        self._after_answer: list[tuple[str, Job]] = []
 
     @property
     def url(self) -> str:
@@ -111,9 +106,13 @@ class Station:
             self._check_subprotocol()
             await self._script()
             self.stats.completed += 1
+            if self.script.stay:
+                self.staying = True
+                await self._stay()
         except StationError as exc:
             self.stats.record_error(self.station_id, str(exc))
         finally:
+            await self._background.cancel()
             if len(self.outbox):
                 unsent = ", ".join(self.outbox.actions())
                 self.stats.record_error(self.station_id, f"transaction messages never answered: {unsent}")
@@ -137,24 +136,42 @@ class Station:
             await self._ws.close()
 
     async def _reconnect(self, why: str) -> None:
-        """Open the connection again, at most `reconnects` times in the run; else `why` ends the station."""
-        while self._reconnects_left > 0:
-            self._reconnects_left -= 1
+        """Open the connection again, at most `reconnects` times in the run; else `why` ends the station.
+
+        Several tasks may see the same drop: the first to take its turn reconnects, the others find it open.
+        """
+        async with self.turn():
+            while self._ws is None or self._ws.state is not State.OPEN:
+                if self._reconnects_left <= 0:
+                    raise StationError(why)
+                self._reconnects_left -= 1
+                await self._close()
+                await asyncio.sleep(self.script.retry_interval)
+                try:
+                    await self._open()
+                except InvalidStatus as exc:
+                    why = f"reconnect refused with HTTP {exc.response.status_code}"
+                    continue
+                except (OSError, TimeoutError, WebSocketException) as exc:
+                    why = f"reconnect failed: {type(exc).__name__}: {exc}"
+                    continue
+                self.stats.reconnects += 1
+                self._check_subprotocol()
+                self.outbox.due_now(asyncio.get_running_loop().time())
+
+    async def reboot(self, reason: str = v201.BootReasonEnumType.remote_reset) -> None:
+        """Hang up, connect again and boot (after a Reset): no other CALL of ours goes out meanwhile."""
+        async with self.turn():
             await self._close()
-            await asyncio.sleep(self.script.retry_interval)
+            await asyncio.sleep(REBOOT_PAUSE)
             try:
                 await self._open()
-            except InvalidStatus as exc:
-                why = f"reconnect refused with HTTP {exc.response.status_code}"
-                continue
             except (OSError, TimeoutError, WebSocketException) as exc:
-                why = f"reconnect failed: {type(exc).__name__}: {exc}"
-                continue
-            self.stats.reconnects += 1
+                raise StationError(f"reconnect after reset failed: {type(exc).__name__}: {exc}") from None
             self._check_subprotocol()
-            self.outbox.due_now(asyncio.get_running_loop().time())
-            return
-        raise StationError(why)
+            await self.boot(reason)
+            await self.report_connectors()
+        self.outbox.due_now(asyncio.get_running_loop().time())
 
     async def _connect(self) -> ClientConnection:
         headers = {}
@@ -175,31 +192,82 @@ class Station:
     async def _script(self) -> None:
         script, version = self.script, self.version
         for _ in range(script.boots):
-            boot = payloads.boot_notification(version, self.station_id)
-            result = await self.call(Action.boot_notification, boot)
-            if result.get("status") != RegistrationStatus.accepted:
-                raise StationError(f"boot answered {result.get('status')!r}")
+            await self.boot()
         self.stats.booted += 1
-        for connector in range(1, script.connectors + 1):
-            status = payloads.status_notification(version, connector)
-            await self.call(Action.status_notification, status)
+        await self.report_connectors()
         if script.sessions:
             await run_sessions(self)
         for _ in range(script.heartbeats):
             await asyncio.sleep(script.heartbeat_interval)
             await self.call(Action.heartbeat, payloads.heartbeat(version))
 
-    async def call(self, action: str, payload: dict[str, Any]) -> dict:
+    async def boot(self, reason: str = v201.BootReasonEnumType.power_up) -> None:
+        """One BootNotification (`reason` in 2.0.1); the heartbeat interval becomes the one answered."""
+        boot = payloads.boot_notification(self.version, self.station_id, reason)
+        result = await self.call(Action.boot_notification, boot, reconnect=False)
+        if result.get("status") != RegistrationStatus.accepted:
+            raise StationError(f"boot answered {result.get('status')!r}")
+        if result.get("interval", 0) > 0:
+            self.device.assign(HEARTBEAT_INTERVAL, str(result["interval"]))
+
+    async def report_connectors(self, numbers: list[int] | None = None) -> None:
+        """A StatusNotification for each connector (or those numbered) with its present status."""
+        for number in numbers or list(self.state.connectors):
+            status = self.state.connectors[number].status(self.version)
+            await self.call(Action.status_notification, payloads.status_notification(self.version, number, status))
+
+    async def _stay(self) -> None:
+        """Heartbeat at the configured interval (read each second, so a change applies) until cancelled."""
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            interval = float(self.device.setting(HEARTBEAT_INTERVAL)) or self.script.heartbeat_interval
+            if loop.time() >= last + interval:
+                await self.call(Action.heartbeat, payloads.heartbeat(self.version))
+                last = loop.time()
+            else:
+                await self.wait_until(min(last + interval, loop.time() + 1.0))
+
+    def session_tally(self) -> SessionTally:
+        if self._tally is None:
+            self._tally = self.stats.tally(self.station_id, self.version, self.id_tag)
+        return self._tally
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """While held, no other task sends a CALL of ours (re-entrant within one task)."""
+        task = asyncio.current_task()
+        if self._turn_holder is task:
+            yield
+            return
+        async with self._turn:
+            self._turn_holder = task
+            try:
+                yield
+            finally:
+                self._turn_holder = None
+
+    def after_answer(self, what: str, job: Job) -> None:
+        """Run `job` in its own task once the answer to the CSMS CALL being handled is sent."""
+        self._after_answer.append((what, job))
+
+    def later(self, what: str, job: Job) -> None:
+        """Run `job` in its own task now; a StationError it raises goes into the stats after `what`."""
+        self._background.start(what, job)
+
+    async def call(self, action: str, payload: dict[str, Any], *, reconnect: bool = True) -> dict:
         """Send one CALL and return the CALLRESULT payload; anything else raises StationError.
 
         A dropped connection is opened again (the queued transaction messages go first) and the
-        CALL sent once more, as long as reconnects are left.
+        CALL sent once more, as long as reconnects are left and `reconnect` allows it.
         """
         for _ in range(self.script.reconnects + 1):
             try:
                 frame, latency = await self._exchange(action, payload)
                 break
             except Disconnected as exc:
+                if not reconnect:
+                    raise StationError(f"{action}: {exc}") from None
                 await self._reconnect(f"{action}: {exc}")
                 await self.flush()
             except TimeoutError:
@@ -225,7 +293,12 @@ class Station:
         Returns at the first one whose re-send is due after `until` (loop time): by default as
         soon as one must wait, with math.inf only when the queue is empty. Bounded: each turn
         answers, drops, or counts an attempt of the head, and attempts are capped (outbox.py).
+        One task flushes at a time, so the head is never sent twice at once.
         """
+        async with self._flushing:
+            await self._flush(until)
+
+    async def _flush(self, until: float) -> None:
         loop = asyncio.get_running_loop()
         while (head := self.outbox.head()) is not None:
             if head.due > loop.time():
@@ -278,13 +351,18 @@ class Station:
 
     async def _exchange(self, action: str, payload: dict[str, Any]) -> tuple[list, float]:
         """Send one CALL, return its answer frame and latency; raise TimeoutError or Disconnected."""
-        action = str(action)
+        async with self.turn():
+            return await self._exchange_now(str(action), payload)
+
+    async def _exchange_now(self, action: str, payload: dict[str, Any]) -> tuple[list, float]:
         message_id = str(uuid.uuid4())
         answer = asyncio.get_running_loop().create_future()
         self._pending[message_id] = answer
         started = time.perf_counter()
         try:
             try:
+                if self._reader is None or self._reader.done():
+                    raise ConnectionClosed(None, None)
                 await self._ws.send(json.dumps([MessageType.Call, message_id, action, payload]))
             except ConnectionClosed as exc:
                 raise Disconnected(f"connection closed: {exc}") from None
@@ -333,21 +411,21 @@ class Station:
                     answer.set_exception(Disconnected("connection closed awaiting an answer"))
 
     async def _on_frame(self, ws: ClientConnection, text: str | bytes) -> None:
-        try:
-            frame = json.loads(text)
-            kind, message_id = frame[0], frame[1]
-            shaped = {2: 4, 3: 3, 4: 5}.get(kind) == len(frame) and isinstance(message_id, str)
-            shaped = shaped and (kind != MessageType.Call or isinstance(frame[2], str))
-        except (ValueError, TypeError, KeyError, IndexError):
-            shaped = False
-        if not shaped:
+        frame = payloads.parse_frame(text)
+        if frame is None:
             self.stats.record_error(self.station_id, f"malformed frame {str(text)[:80]!r}")
             return
+        kind, message_id = frame[0], frame[1]
         if kind == MessageType.Call:
-            action, request = frame[2], frame[3]
-            reply = payloads.answer(self.version, message_id, action, request)
-            self.stats.incoming[(str(action), "answered" if reply[0] == 3 else reply[2])] += 1
-            await ws.send(json.dumps(reply))
+            action = frame[2]
+            reply = await operations.answer(self, message_id, action, frame[3])
+            outcome = reply[2].get("status", "answered") if reply[0] == MessageType.CallResult else reply[2]
+            self.stats.incoming[(action, str(outcome))] += 1
+            jobs, self._after_answer = self._after_answer, []
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(json.dumps(reply))
+                for what, job in jobs:
+                    self.later(what, job)
             return
         answer = self._pending.get(message_id)
         if answer is None or answer.done():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -56,6 +57,11 @@ class Stack:
                       "address, firmware_status, diagnostics_status, created_at, updated_at) VALUES (%s, '', true, "
                       "'Accepted', '', '', '', '', '', '', '', '', '', '', '', '', false, '', '', '', '', '', '', "
                       "now(), now()) RETURNING id", station_id)
+
+    def manage(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run a management command against this stack, as an operator would."""
+        return subprocess.run([sys.executable, str(processes.ROOT / "manage.py"), *args], env=self.env,
+                              cwd=processes.ROOT, capture_output=True, text=True, timeout=timeout)
 
     def add_token(self, value: str, *, status: str = "Accepted", max_concurrent: int | None = 1) -> None:
         self.db.rows("INSERT INTO transactions_idtoken (value, type, status, owner, max_concurrent, created_at, "

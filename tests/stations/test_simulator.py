@@ -195,8 +195,8 @@ def test_callerror_from_the_csms_is_counted_with_its_code():
 
 def test_csms_calls_are_answered_or_refused_with_the_specs_error_code():
     ask = [
-        ("GetConfiguration", {"key": ["HeartbeatInterval"]}),
-        ("Reset", {"type": "Soft"}),
+        ("GetConfiguration", {"key": ["NumberOfConnectors"]}),
+        ("Authorize", {"idTag": "TAG"}),  # 1.6 defines it, for stations to send
         ("FooBar", {}),
     ]
     csms = FakeCsms(ask=ask)
@@ -204,15 +204,15 @@ def test_csms_calls_are_answered_or_refused_with_the_specs_error_code():
 
     assert sorted(map(tuple, csms.replies), key=str) == sorted(
         [
-            ({"configurationKey": [], "unknownKey": ["HeartbeatInterval"]},),
-            ("NotSupported", "The simulator does not handle Reset", {}),
+            ({"configurationKey": [{"key": "NumberOfConnectors", "readonly": True, "value": "2"}], "unknownKey": []},),
+            ("NotSupported", "The simulator does not handle Authorize", {}),
             ("NotImplemented", "The simulator does not handle FooBar", {}),
         ],
         key=str,
     )
     assert stats.incoming == {
         ("GetConfiguration", "answered"): 1,
-        ("Reset", "NotSupported"): 1,
+        ("Authorize", "NotSupported"): 1,
         ("FooBar", "NotImplemented"): 1,
     }
 

@@ -119,3 +119,25 @@ def test_a_bad_stale_threshold_stops_start_up_naming_the_variable(value):
 
     assert started.returncode != 0
     assert "TRANSACTION_STALE_AFTER:" in started.stderr
+
+
+@pytest.mark.django_db
+def test_the_periodic_job_expires_reservations_past_their_time():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.support.factories import StationFactory
+    from transactions.choices import ReservationStatus
+    from transactions.models import Reservation
+    from transactions.tasks import expire_reservations
+
+    station = StationFactory()
+    now = timezone.now()
+    fields = {"station": station, "id_token_value": "T", "status": ReservationStatus.ACCEPTED}
+    old = Reservation.objects.create(reservation_id=1, expires_at=now - timedelta(minutes=1), **fields)
+    live = Reservation.objects.create(reservation_id=2, expires_at=now + timedelta(hours=1), **fields)
+
+    assert expire_reservations() == 1
+    old.refresh_from_db(), live.refresh_from_db()
+    assert (old.status, live.status) == (ReservationStatus.EXPIRED, ReservationStatus.ACCEPTED)

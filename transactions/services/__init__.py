@@ -2,6 +2,7 @@
 
 from transactions.services.metering import Sample
 from transactions.services.notes import add_note
+from transactions.services.remote_starts import transaction_started_by
 from transactions.services.sessions import (
     TransactionEventData,
     close_transaction,
@@ -17,5 +18,5 @@ from transactions.services.tokens import Authorization, authorize
 __all__ = [
     "Authorization", "IdTokenSpec", "Sample", "TransactionEventData", "add_note", "authorize", "close_transaction",
     "flag_stale_transactions", "provision_token", "record_meter_values", "record_transaction_event", "spec_from_text",
-    "start_transaction", "stop_transaction",
+    "start_transaction", "stop_transaction", "transaction_started_by",
 ]

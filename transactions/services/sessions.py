@@ -20,7 +20,7 @@ from csms.exceptions import UnknownStation
 from stations.models import ChargingStation
 from transactions.choices import AuthStatus, EventType, NoteKind, TokenType, TransactionStatus
 from transactions.models import Transaction, TransactionEventRecord
-from transactions.services import metering
+from transactions.services import metering, remote_starts, reservations
 from transactions.services.metering import Recorded, Sample
 from transactions.services.notes import add_note
 from transactions.services.tokens import Authorization, authorize
@@ -121,6 +121,10 @@ def start_transaction(*, station_id: str, evse_id: int, connector_id: int, id_to
     for problem in problems:
         _note(transaction, NoteKind.CONFLICT, problem, at, message_id)
     auth = authorize(value=id_token_value, at=at, exclude_transaction=transaction)
+    auth = reservations.honour_reservation(transaction, auth, value=id_token_value, reservation_id=reservation_id,
+                                           at=at, message_id=message_id)
+    transaction.command = remote_starts.command_for_start_16(station, evse_id=evse_id, id_token_value=id_token_value,
+                                                             at=at)
     _take_token(transaction, auth, value=id_token_value, type_="", at=at, message_id=message_id)
     transaction.save()
     return transaction, auth
@@ -261,7 +265,7 @@ def record_transaction_event(*, station_id: str, event: TransactionEventData, at
         _touch(transaction, at)
         return transaction, auth
     newest = _check_sequence(transaction, event.seq_no, at=at, message_id=message_id)
-    _apply(transaction, event, auth, newest=newest, at=at, message_id=message_id)
+    auth = _apply(transaction, event, auth, newest=newest, at=at, message_id=message_id)
     _record(transaction, event.samples, at=at, message_id=message_id)
     _touch(transaction, at)
     return transaction, auth
@@ -300,7 +304,8 @@ def _check_sequence(transaction: Transaction, seq_no: int, *, at: datetime, mess
 
 
 def _apply(transaction: Transaction, event: TransactionEventData, auth: Authorization | None, *, newest: bool,
-           at: datetime, message_id: str) -> None:
+           at: datetime, message_id: str) -> Authorization | None:
+    """Fold the event into the session; returns the authorisation to answer (a reservation may refuse it)."""
     if event.offline:
         transaction.offline_events += 1
     if transaction.evse_id is None and event.evse_id is not None:
@@ -309,10 +314,16 @@ def _apply(transaction: Transaction, event: TransactionEventData, auth: Authoriz
         transaction.connector_id = event.connector_id
     if event.remote_start_id is not None:
         transaction.remote_start_id = event.remote_start_id
+        if transaction.command_id is None:
+            transaction.command = remote_starts.command_for_remote_start_id(transaction.station, event.remote_start_id)
     if event.reservation_id is not None:
         transaction.reservation_id = event.reservation_id
     if auth is not None:
         if not transaction.id_token_value:
+            if event.id_token_type != TokenType.NO_AUTHORIZATION:
+                auth = reservations.honour_reservation(
+                    transaction, auth, value=event.id_token_value, reservation_id=transaction.reservation_id, at=at,
+                    message_id=message_id)
             _take_token(transaction, auth, value=event.id_token_value, type_=event.id_token_type, at=at,
                         message_id=message_id)
         elif event.id_token_value != transaction.id_token_value:
@@ -321,12 +332,13 @@ def _apply(transaction: Transaction, event: TransactionEventData, auth: Authoriz
         transaction.started_at, transaction.orphan = event.timestamp, False
     if transaction.status == ENDED:
         _note_after_end(transaction, event, at=at, message_id=message_id)
-        return
+        return auth
     if newest:
         transaction.trigger_reason = event.trigger_reason
         transaction.charging_state = event.charging_state or transaction.charging_state
     if event.event_type == EventType.ENDED:
         transaction.status, transaction.ended_at, transaction.stop_reason = ENDED, event.timestamp, event.stopped_reason
+    return auth
 
 
 def _note_after_end(transaction: Transaction, event: TransactionEventData, *, at: datetime, message_id: str) -> None:

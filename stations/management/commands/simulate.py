@@ -5,6 +5,12 @@ Exit status 1 when anything went wrong (a refusal, a failed connect, a boot not 
 a CALLERROR, a timeout, or a station still running when --duration ran out). With --sessions,
 a transaction message given up after its attempts and a tag not Authorized count as wrong too;
 a re-send that was answered in the end does not.
+
+Stations answer every operation the CSMS sends (stations/simulator/operations.py). For a demo
+driven from the admin, --stay keeps them connected after their script, heartbeating at the
+interval the CSMS gave at boot, until --duration ends; that end is then not an error:
+
+    manage.py simulate --stations 4 --stay --duration 3600
 """
 
 import argparse
@@ -57,6 +63,8 @@ class Command(BaseCommand):
         add("--open-timeout", type=_at_least(0.1, float), default=10.0, metavar="SECONDS")
         add("--json", metavar="FILE", help="also write the counts and percentiles as JSON")
         add("--no-compression", action="store_true", help="do not offer permessage-deflate")
+        add("--stay", action="store_true",
+            help="after the script, stay connected and answer the CSMS until --duration ends (a demo)")
         session = parser.add_argument_group("charging sessions (after boot and status, before heartbeats)").add_argument
         session("--sessions", type=_at_least(0, most=10_000), default=0, help="per station, one after the other")
         session("--session-seconds", type=_at_least(0, float), default=30.0, metavar="SECONDS")
@@ -96,6 +104,7 @@ class Command(BaseCommand):
             tx_queue=options["tx_queue"],
             retry_interval=options["retry_interval"],
             reconnects=options["reconnects"],
+            stay=options["stay"],
         )
         self._check_sessions(script, options["duration"])
         config = FleetConfig(
