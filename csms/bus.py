@@ -81,6 +81,15 @@ def transport() -> Transport:
     return _transport
 
 
+def reaches_nodes() -> bool:
+    """Can this process hand a message to a node? Distributed: always (RabbitMQ). Embedded: only the server
+    process holds the node; a management command in another process cannot reach it directly."""
+    if settings.BROKER_URL:
+        return True
+    current = transport()
+    return bool(getattr(current, "_nodes", None))
+
+
 def publish_to_node(node_id: str, envelope: Envelope) -> None:
     """Central -> the node that holds a socket (call from transaction.on_commit)."""
     if settings.BROKER_URL:

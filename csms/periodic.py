@@ -24,13 +24,28 @@ async def _every(name: str, task, seconds: float) -> None:
             log.exception("periodic job %s failed", name)
 
 
+WAITING_COMMANDS = 0.5  # seconds between looks for commands issued by other processes
+
+
+def _send_waiting_commands() -> int:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from stations import services
+
+    with transaction.atomic(durable=True):
+        return services.send_waiting_commands(at=timezone.now())
+
+
 async def start() -> None:
     from csms.celery import app
 
     app.loader.import_default_modules()  # runs the lazy autodiscovery that registers the tasks
     for name, entry in app.conf.beat_schedule.items():
         _loops.append(asyncio.create_task(_every(name, app.tasks[entry["task"]], float(entry["schedule"]))))
-    log.info("embedded periodic jobs: %s", ", ".join(app.conf.beat_schedule))
+    # Only here: commands a management command stored for stations this process holds.
+    _loops.append(asyncio.create_task(_every("send-waiting-commands", _send_waiting_commands, WAITING_COMMANDS)))
+    log.info("embedded periodic jobs: %s", ", ".join([*app.conf.beat_schedule, "send-waiting-commands"]))
 
 
 async def stop() -> None:

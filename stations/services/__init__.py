@@ -9,6 +9,7 @@ from stations.services.commands import (
     issue_command,
     record_command_result,
     send_queued_commands,
+    send_waiting_commands,
     wait_for_command,
 )
 from stations.services.connections import (
@@ -46,7 +47,8 @@ from stations.services.notifications import (
 from stations.services.provisioning import StationSpec, provision_station
 
 __all__ = [
-    "expire_commands", "issue_command", "record_command_result", "send_queued_commands", "wait_for_command",
+    "expire_commands", "issue_command", "record_command_result", "send_queued_commands", "send_waiting_commands",
+    "wait_for_command",
     "Admission", "BootIdentity", "StationSpec", "admit_connection", "mark_node_offline",
     "mark_silent_nodes_offline", "provision_station", "record_boot", "record_disconnect", "record_heartbeat",
     "record_node_heartbeat", "record_status",

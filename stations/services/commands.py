@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -59,8 +60,13 @@ def issue_command(*, station_id: str, action: str, payload: dict[str, Any], requ
         raise InvalidCommand(f"{action} {version}: {exc.description}", field="payload") from None
     command = Command.objects.create(station=station, ocpp_version=version, action=action, payload=payload,
                                      message_id=str(uuid.uuid4()), requested_by=requested_by[:150])
-    if _reachable(station):
+    if _reachable(station) and bus.reaches_nodes():
         _send(command, station, at)
+    elif _reachable(station):
+        # Embedded, issued outside the server process (a management command): the server picks it up
+        # (send_waiting_commands) within a second; it expires if no server runs.
+        command.expires_at = at + max(queue_for or timedelta(0), timedelta(seconds=settings.OCPP_CALL_TIMEOUT))
+        command.save(update_fields=["expires_at"])
     elif queue_for is not None and queue_for > timedelta(0):
         command.expires_at = at + queue_for
         command.save(update_fields=["expires_at"])
@@ -137,6 +143,13 @@ def send_queued_commands(*, station_id: str, at: datetime) -> list[Command]:
             _send(command, station, at)
             sent.append(command)
     return sent
+
+
+def send_waiting_commands(*, at: datetime) -> int:
+    """Embedded server: send the commands other processes queued for stations that are online here."""
+    station_ids = set(Command.objects.filter(status=CommandStatus.PENDING, expires_at__isnull=False,
+                                             station__online=True).values_list("station__station_id", flat=True))
+    return sum(len(send_queued_commands(station_id=station_id, at=at)) for station_id in sorted(station_ids))
 
 
 def expire_commands(*, now: datetime, answer_timeout: timedelta) -> dict[str, int]:
