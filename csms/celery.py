@@ -48,8 +48,19 @@ app.conf.beat_schedule = {
         "task": "transactions.flag_stale_transactions",
         "schedule": min(3600.0, max(60.0, settings.TRANSACTION_STALE_AFTER / 4)),
     },
+    # The OCPP message log gains a row per message: rows past OCPP_LOG_RETENTION_DAYS go, in bounded batches.
+    "prune-message-log": {
+        "task": "stations.prune_message_log",
+        "schedule": 3600.0,
+    },
+    # A webhook whose receiver failed is retried with backoff even if its Celery retry was lost, and in the
+    # embedded mode (no worker) this is the only retry; every 10 s, the shortest backoff step.
+    "retry-webhook-deliveries": {
+        "task": "webhooks.retry_due_deliveries",
+        "schedule": 10.0,
+    },
 }
-app.autodiscover_tasks(["csms", "stations", "transactions"])
+app.autodiscover_tasks(["csms", "stations", "transactions", "webhooks"])
 
 
 @signals.worker_ready.connect

@@ -66,8 +66,18 @@ if NODE_SILENT_AFTER <= NODE_HEARTBEAT_INTERVAL:
                                f"({NODE_SILENT_AFTER} <= {NODE_HEARTBEAT_INTERVAL})")
 TRANSACTION_STALE_AFTER = read("TRANSACTION_STALE_AFTER", env.int, 86400, check=lambda v: v > 0,
                                rule="seconds without a message before an active transaction is flagged stale")
+OCPP_LOG_RETENTION_DAYS = read("OCPP_LOG_RETENTION_DAYS", env.int, 30, check=lambda v: v > 0,
+                               rule="days the OCPP message log keeps a message, a positive whole number")
 BUS_REDELIVERY_LIMIT = read("BUS_REDELIVERY_LIMIT", env.int, 5, check=lambda v: 1 <= v <= 100,
                             rule="times a message is redelivered after worker crashes before it is dead-lettered")
+
+# --- the portal's map ---------------------------------------------------------
+# Tiles are fetched by the browser; empty MAP_TILE_URL: no tile layer, the markers on a plain background.
+MAP_TILE_URL = read("MAP_TILE_URL", env.str, "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                    check=lambda v: not v or (v.startswith(("https://", "http://", "/")) and "{z}" in v),
+                    rule="an http(s) or /path URL template with {z}, {x} and {y}, or empty for no tiles")
+MAP_TILE_ATTRIBUTION = read("MAP_TILE_ATTRIBUTION", env.str,
+                            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors')
 
 # --- Celery, for central's worker and the node's publisher (csms.celery) ----
 CENTRAL_QUEUE = "csms.central"

@@ -15,6 +15,7 @@ from django.db import transaction
 from csms import router
 from csms.envelope import Envelope, EnvelopeError, error_payload
 from csms.exceptions import CsmsError
+from stations.services import message_log
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,8 @@ def handle_one(data: dict[str, Any]) -> Envelope | None:
     if envelope.kind == "call":
         handler = router.call_handler(envelope.ocpp or "", envelope.action)
         if handler is None:
-            return envelope.reply("error", error_payload(
-                "NotSupported", f"{envelope.action} is not supported by this CSMS"))
+            return _logged_apart(envelope, envelope.reply("error", error_payload(
+                "NotSupported", f"{envelope.action} is not supported by this CSMS")))
     else:
         handler = router.event_handler(envelope.kind)
         if handler is None:
@@ -47,10 +48,26 @@ def handle_one(data: dict[str, Any]) -> Envelope | None:
     try:
         with transaction.atomic(durable=True):
             payload = handler(envelope)
+            reply = envelope.reply("result" if envelope.kind == "call" else envelope.kind, payload)
+            if envelope.kind == "call":  # the happy path logs in the message's own transaction: one insert
+                message_log.record_exchange(call=envelope, reply=reply)
     except CsmsError as exc:
-        return envelope.reply("error", error_payload(exc.code, str(exc), {"field": exc.field} if exc.field else None))
+        return _logged_apart(envelope, envelope.reply(
+            "error", error_payload(exc.code, str(exc), {"field": exc.field} if exc.field else None)))
     except Exception:
         log.exception("handler failed: station=%s id=%s kind=%s action=%s",
                       envelope.station, envelope.id, envelope.kind, envelope.action)
-        return envelope.reply("error", error_payload("InternalError", "the CSMS could not process this message"))
-    return envelope.reply("result" if envelope.kind == "call" else envelope.kind, payload)
+        return _logged_apart(envelope, envelope.reply(
+            "error", error_payload("InternalError", "the CSMS could not process this message")))
+    return reply
+
+
+def _logged_apart(envelope: Envelope, reply: Envelope) -> Envelope:
+    """A station's CALL answered with a CALLERROR: its transaction is gone, so log it in one of its own."""
+    if envelope.kind == "call":
+        try:
+            with transaction.atomic(durable=True):
+                message_log.record_exchange(call=envelope, reply=reply)
+        except Exception:  # the log must never cost the station its answer
+            log.exception("could not log the CALLERROR to station=%s id=%s", envelope.station, envelope.id)
+    return reply

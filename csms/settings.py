@@ -65,8 +65,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "rest_framework",
+    "rest_framework.authtoken",  # integrators' tokens, managed in the admin
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by us, no CDN
     "stations",
     "transactions",
+    "webhooks",  # integrators' webhook endpoints and deliveries
 ]
 
 MIDDLEWARE = [
@@ -118,6 +124,52 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True  # serve without collectstatic in the embedded mode
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The integrator REST API (/api/v1/, csms/api/): integrators send a token made in the admin, the portal its
+# session; roles as in the portal (csms/roles.py). Errors: one JSON shape, csms/api/errors.py.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "csms.api.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["csms.api.permissions.RolePermission"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "csms.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "csms.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "csms.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CSMS integrator API",
+    "DESCRIPTION": "Stations, sessions, tokens and commands of the charge station management system. "
+                   "Authenticate with `Authorization: Token <key>` (tokens are made in the admin).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One schema name per choice set, whichever field uses it (drf-spectacular names them by field otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectorStatusEnum": "stations.choices.ConnectorStatus",
+        "CommandStatusEnum": "stations.choices.CommandStatus",
+        "RegistrationEnum": "stations.choices.Registration",
+        "ConnectionEventEnum": "stations.choices.ConnectionEvent",
+        "StationStatusEnum": "stations.selectors.STATION_STATUSES",
+        "TokenTypeEnum": "transactions.choices.TokenType",
+        "IssuableTokenTypeEnum": "csms.api.schema.issuable_token_types",
+        "TokenStatusEnum": "transactions.choices.TokenStatus",
+        "TransactionStatusEnum": "transactions.choices.TransactionStatus",
+    },
+}
 
 # Where central finds the node transport and the node finds central; the embedded
 # mode wires both ends in-process (csms.bus), the distributed mode over RabbitMQ.

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("", include("stations.urls")),
     path("", include("transactions.urls")),
+    path("api/", include("csms.api.urls")),
 ]

@@ -87,3 +87,18 @@ class CommandStatus(models.TextChoices):
 
 FINAL_COMMAND_STATUSES = frozenset({CommandStatus.ACCEPTED, CommandStatus.REJECTED, CommandStatus.FAILED,
                                     CommandStatus.TIMED_OUT, CommandStatus.STATION_OFFLINE, CommandStatus.EXPIRED})
+
+
+class MessageDirection(models.TextChoices):
+    """Which way an OCPP message went on the station's socket."""
+
+    IN = "in", "station → central"
+    OUT = "out", "central → station"
+
+
+class MessageKind(models.TextChoices):
+    """The OCPP-J message type."""
+
+    CALL = "call", "CALL"
+    RESULT = "result", "CALLRESULT"
+    ERROR = "error", "CALLERROR"

@@ -10,6 +10,8 @@ from stations.choices import (
     ConnectionEvent,
     ConnectorStatus,
     FirmwareStatus,
+    MessageDirection,
+    MessageKind,
     Registration,
     UploadStatus,
 )
@@ -173,6 +175,31 @@ class StationMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station_id} {self.action} {self.summary}"
+
+
+class OcppMessage(models.Model):
+    """One OCPP-J message on a station's socket, either way: a CALL, its CALLRESULT or its CALLERROR.
+
+    Written by stations/services/message_log.py only; pruned after OCPP_LOG_RETENTION_DAYS.
+    """
+
+    station = models.ForeignKey(ChargingStation, on_delete=models.CASCADE, related_name="ocpp_messages")
+    conn = models.CharField("connection", max_length=64, blank=True)
+    direction = models.CharField(max_length=3, choices=MessageDirection.choices)
+    kind = models.CharField(max_length=6, choices=MessageKind.choices)
+    action = models.CharField(max_length=48, blank=True, help_text="A result or error: the action of its CALL.")
+    message_id = models.CharField("OCPP message id", max_length=36, blank=True)
+    payload = models.JSONField(help_text="A CALLERROR: its code, description and details.")
+    error_code = models.CharField(max_length=32, blank=True)
+    at = models.DateTimeField(help_text="When it was received or sent (central's clock).")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "OCPP message"
+        indexes = [models.Index(fields=["station", "-at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {self.direction} {self.kind} {self.action} {self.message_id}"
 
 
 class Command(models.Model):

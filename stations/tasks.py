@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from stations import services
+from stations.services import message_log
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +34,22 @@ def expire_commands() -> dict[str, int]:
     if any(counts.values()):
         log.info("commands: %(expired)d expired in the queue, %(timed_out)d timed out without a report", counts)
     return counts
+
+
+PRUNE_BATCH = 5000  # rows per DELETE: each batch is its own short transaction
+PRUNE_MAX_BATCHES = 200  # per run, so one run stays bounded; the next run takes the rest
+
+
+@shared_task(name="stations.prune_message_log", ignore_result=True, time_limit=600)
+def prune_message_log() -> int:
+    before = timezone.now() - timedelta(days=settings.OCPP_LOG_RETENTION_DAYS)
+    deleted = 0
+    for _ in range(PRUNE_MAX_BATCHES):
+        with transaction.atomic(durable=True):
+            batch = message_log.prune_messages(before=before, batch_size=PRUNE_BATCH)
+        deleted += batch
+        if batch < PRUNE_BATCH:
+            break
+    if deleted:
+        log.info("message log: %d messages older than %d days deleted", deleted, settings.OCPP_LOG_RETENTION_DAYS)
+    return deleted

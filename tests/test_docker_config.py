@@ -175,7 +175,8 @@ def test_procfile_nodes_are_distinct_and_use_node_settings():
 DOCUMENTED = ["DATABASE_URL", "BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS", "NODE_ID", "HEARTBEAT_INTERVAL",
               "NODE_HEARTBEAT_INTERVAL", "NODE_SILENT_AFTER", "OCPP_MAX_FRAME_BYTES", "OCPP_CALL_TIMEOUT",
               "WS_PING_INTERVAL", "LOG_LEVEL", "DEMO", "DEBUG", "TIME_ZONE", "CSRF_TRUSTED_ORIGINS", "DB_CONN_MAX_AGE",
-              "TRANSACTION_STALE_AFTER"]
+              "TRANSACTION_STALE_AFTER", "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION",
+              "OCPP_LOG_RETENTION_DAYS"]
 
 
 def test_env_example_documents_every_variable():

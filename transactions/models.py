@@ -105,7 +105,8 @@ class Transaction(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["station", "status"]), models.Index(fields=["id_token_value", "status"])]
+        indexes = [models.Index(fields=["station", "status"]), models.Index(fields=["id_token_value", "status"]),
+                   models.Index(fields=["-ended_at"], name="transaction_ended_at_idx")]  # dashboard's latest events
         constraints = [
             # A re-sent 2.0.1 event, or a re-sent stop for an id central never issued, finds its row.
             models.UniqueConstraint(fields=["station", "station_tx_id"], condition=~models.Q(station_tx_id=""),

@@ -21,11 +21,15 @@ from django.utils import timezone
 
 from csms import bus, router
 from csms.actions import COMMAND_ACTIONS
-from csms.envelope import Envelope
+from csms.envelope import Envelope, error_payload
 from csms.exceptions import InvalidCommand
 from node import rpc, schemas
-from stations.choices import CommandStatus
+from stations.choices import CommandStatus, MessageKind
 from stations.models import ChargingStation, Command
+from stations.services import message_log
+from webhooks import payloads
+from webhooks import services as webhooks
+from webhooks.choices import Event
 
 # A station's answer whose `status` is one of these is a yes; any other status is a no (Rejected,
 # NotSupported, UnknownConnector, ...). Answers without a status (GetConfiguration, GetVariables...)
@@ -83,6 +87,7 @@ def _send(command: Command, station: ChargingStation, at: datetime) -> None:
     node_id = station.node.node_id
     command.status, command.sent_at, command.node_id, command.conn = CommandStatus.SENT, at, node_id, station.conn
     command.save(update_fields=["status", "sent_at", "node_id", "conn"])
+    message_log.record_command_sent(command=command, at=at)
     envelope = Envelope(kind="command", station=station.station_id, node=node_id, conn=station.conn,
                         ocpp=command.ocpp_version, id=command.message_id, action=command.action,
                         payload=command.payload)
@@ -108,6 +113,10 @@ def record_command_result(*, message_id: str, outcome: str, response: dict | Non
     command = Command.objects.select_for_update().filter(message_id=message_id).first()
     if command is None or command.final:
         return command
+    if outcome in ("result", "invalid", "error"):  # the station answered (timeout / offline: it did not)
+        message_log.record_command_answer(
+            command=command, kind=MessageKind.ERROR if outcome == "error" else MessageKind.RESULT, at=at,
+            payload=error_payload(code, description) if outcome == "error" else response)
     if outcome == "result":
         status = response.get("status") if isinstance(response, dict) else None
         accepted = status is None or status in ACCEPTING
@@ -127,6 +136,8 @@ def record_command_result(*, message_id: str, outcome: str, response: dict | Non
         command.save(update_fields=["status"])
     else:
         _finish(command, CommandStatus.STATION_OFFLINE, at, description=description or "station is offline")
+    if command.final:  # answered, refused, failed or timed out; a command queued again is not news yet
+        webhooks.emit(Event.COMMAND_ANSWERED, lambda: payloads.command(command))
     return command
 
 

@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from csms import bus
 from csms.envelope import Envelope
 from stations.choices import ConnectionEvent, ConnectorStatus, RefusalReason, Registration
 from stations.models import ChargingStation, ConnectionLog, Connector, Node
 from stations.services.commands import send_queued_commands
+from webhooks import payloads
+from webhooks import services as webhooks
+from webhooks.choices import Event
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,15 @@ def admit_connection(*, station_id: str, node_id: str, conn: str, ocpp_version: 
         log.save()
         return Admission(accepted=False, http_status=http_status, reason=reason)
 
-    previous_conn = station.conn
+    previous_conn, was_online = station.conn, station.online
     previous_node = Node.objects.filter(pk=station.node_id).values_list("node_id", flat=True).first() or ""
     station.node = _node(node_id, at)
     station.conn, station.online, station.last_seen, station.ocpp_version = conn, True, at, ocpp_version
     station.save(update_fields=["node", "conn", "online", "last_seen", "ocpp_version", "updated_at"])
     log.event = ConnectionEvent.CONNECTED
     log.save()
+    if not was_online:  # a replaced socket keeps the station online: nothing to announce
+        webhooks.emit(Event.STATION_ONLINE, lambda: payloads.station_online(station, at=at))
     if previous_conn and previous_conn != conn and previous_node:
         # Newest wins: the old socket is closed by the node that holds it.
         ConnectionLog.objects.create(station=station, station_ident=station_id, event=ConnectionEvent.REPLACED,
@@ -86,11 +92,14 @@ def record_disconnect(*, station_id: str, node_id: str, conn: str, reason: str, 
                                  reason=reason[:255], node_id=node_id, conn=conn, at=at)
     if station is None or station.conn != conn:
         return False  # a newer connection owns it (or it was never admitted)
-    _mark_offline([station.pk])
+    _mark_offline([station.pk], reason=reason, at=at)
     return True
 
 
-def _mark_offline(station_pks: list[int]) -> None:
+def _mark_offline(station_pks: list[int], *, reason: str, at: datetime) -> None:
+    went = ChargingStation.objects.filter(pk__in=station_pks, online=True).values_list("station_id", flat=True)
+    for station_id in list(went):  # read before the update: only those that were online are announced
+        webhooks.emit(Event.STATION_OFFLINE, payloads.station_offline(station_id, reason=reason, at=at))
     ChargingStation.objects.filter(pk__in=station_pks).update(online=False, conn="", node=None)
     Connector.objects.filter(station__in=station_pks).update(status=ConnectorStatus.UNAVAILABLE)
 
@@ -106,7 +115,7 @@ def record_node_heartbeat(*, node_id: str, at: datetime) -> Node:
 def mark_node_offline(*, node_id: str) -> int:
     """Every station a node held goes offline (node stopped or went silent). Returns how many."""
     pks = list(ChargingStation.objects.select_for_update().filter(node__node_id=node_id).values_list("pk", flat=True))
-    _mark_offline(pks)
+    _mark_offline(pks, reason=f"node {node_id} stopped or went silent", at=timezone.now())
     return len(pks)
 
 

@@ -8,6 +8,9 @@ from datetime import datetime
 from csms.exceptions import UnknownStation
 from stations.choices import ConnectorStatus
 from stations.models import ChargingStation, Connector
+from webhooks import payloads
+from webhooks import services as webhooks
+from webhooks.choices import Event
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,26 @@ def record_status(*, station_id: str, evse_id: int, connector_id: int, status: C
     station.last_seen = at
     if evse_id == 0:
         if station.status_at is None or reported_at >= station.status_at:
+            _announce(station_id, 0, 0, status, station.status, error_code, reported_at)
             station.status, station.error_code, station.status_at = status, error_code, reported_at
         station.save(update_fields=["status", "error_code", "status_at", "last_seen", "updated_at"])
         return station
     station.save(update_fields=["last_seen", "updated_at"])
     connector, created = Connector.objects.get_or_create(station=station, evse_id=evse_id, connector_id=connector_id)
     if created or connector.status_at is None or reported_at >= connector.status_at:
+        _announce(station_id, evse_id, connector_id, status, "" if created else connector.status, error_code,
+                  reported_at)
         connector.status, connector.error_code, connector.info = status, error_code, info
         connector.vendor_id, connector.vendor_error_code = vendor_id, vendor_error_code
         connector.status_at = reported_at
         connector.save()
     return connector
+
+
+def _announce(station_id: str, evse_id: int, connector_id: int, status: str, previous: str, error_code: str,
+              reported_at: datetime) -> None:
+    """station.status_changed, when the status really changes (a repeated report is not news)."""
+    if status != previous:
+        webhooks.emit(Event.STATION_STATUS_CHANGED, payloads.status_changed(
+            station_id, evse_id=evse_id, connector_id=connector_id, status=status, previous=previous,
+            error_code=error_code, reported_at=reported_at))

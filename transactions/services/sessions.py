@@ -24,6 +24,9 @@ from transactions.services import metering, remote_starts, reservations
 from transactions.services.metering import Recorded, Sample
 from transactions.services.notes import add_note
 from transactions.services.tokens import Authorization, authorize
+from webhooks import payloads
+from webhooks import services as webhooks
+from webhooks.choices import Event
 
 V16, V201 = "1.6", "2.0.1"
 ACTIVE, ENDED = TransactionStatus.ACTIVE, TransactionStatus.ENDED
@@ -127,6 +130,7 @@ def start_transaction(*, station_id: str, evse_id: int, connector_id: int, id_to
                                                              at=at)
     _take_token(transaction, auth, value=id_token_value, type_="", at=at, message_id=message_id)
     transaction.save()
+    webhooks.emit(Event.SESSION_STARTED, lambda: payloads.session(transaction))
     return transaction, auth
 
 
@@ -181,6 +185,8 @@ def stop_transaction(*, station_id: str, transaction_id: int, meter_stop_wh: Dec
     transaction.stop_reason, transaction.stop_id_token_value = reason, id_token_value
     transaction.energy_wh = metering.energy_of(transaction)
     _touch(transaction, at)
+    if not operator_closed:  # the operator's close announced the end already
+        webhooks.emit(Event.SESSION_ENDED, lambda: payloads.session(transaction))
     return transaction, _stop_authorization(id_token_value, transaction, at)
 
 
@@ -265,9 +271,13 @@ def record_transaction_event(*, station_id: str, event: TransactionEventData, at
         _touch(transaction, at)
         return transaction, auth
     newest = _check_sequence(transaction, event.seq_no, at=at, message_id=message_id)
+    was_active = transaction.status == ACTIVE
     auth = _apply(transaction, event, auth, newest=newest, at=at, message_id=message_id)
     _record(transaction, event.samples, at=at, message_id=message_id)
     _touch(transaction, at)
+    if event.event_type == EventType.STARTED or (was_active and transaction.status == ENDED):
+        webhooks.emit(Event.SESSION_STARTED if event.event_type == EventType.STARTED else Event.SESSION_ENDED,
+                      lambda: payloads.session(transaction))
     return transaction, auth
 
 
@@ -367,6 +377,7 @@ def close_transaction(*, transaction_id: int, by: str, reason: str, at: datetime
     transaction.closed_by, transaction.close_note = by, reason[:255]
     transaction.save()
     _note(transaction, NoteKind.OPERATOR_CLOSED, f"closed by {by}: {reason}", at, "")
+    webhooks.emit(Event.SESSION_ENDED, lambda: payloads.session(transaction))
     return transaction
 
 

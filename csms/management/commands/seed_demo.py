@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from stations.services import StationSpec, provision_station
+from transactions.services import IdTokenSpec, provision_token
 
 DEMO_USER, DEMO_PASSWORD = "admin", "admin"
 DEMO_STATIONS = [
@@ -18,7 +19,13 @@ DEMO_STATIONS = [
                 longitude=Decimal("11.576124"), address="Marienplatz, Munich"),
 ]
 # What `manage.py simulate` connects as by default (prefix SIM-, numbered from 1).
-DEMO_STATIONS += [StationSpec(station_id=f"SIM-{n:04d}", name=f"Simulated station {n}") for n in range(1, 11)]
+# Spread around Berlin so the map has something to show.
+DEMO_STATIONS += [StationSpec(station_id=f"SIM-{n:04d}", name=f"Simulated station {n}",
+                              latitude=Decimal("52.50") + Decimal(n % 5) * Decimal("0.02"),
+                              longitude=Decimal("13.30") + Decimal(n // 5) * Decimal("0.05"))
+                  for n in range(1, 11)]
+# The id tags `simulate --sessions N` uses by default (one per simulated station).
+DEMO_TOKENS = [f"SIM-TAG-{n:04d}" for n in range(1, 11)]
 
 
 class Command(BaseCommand):
@@ -36,7 +43,10 @@ class Command(BaseCommand):
             User.objects.create_superuser(DEMO_USER, "admin@example.invalid", DEMO_PASSWORD)
             for spec in DEMO_STATIONS:
                 provision_station(spec)
+            for value in DEMO_TOKENS:
+                provision_token(spec=IdTokenSpec(value=value, owner="demo"))
         self.stdout.write(
-            f"\n  Admin:    http://{host}:{port}/admin/   login {DEMO_USER} / {DEMO_PASSWORD} (demo only)\n"
+            f"\n  Portal:   http://{host}:{port}/   login {DEMO_USER} / {DEMO_PASSWORD} (demo only)\n"
+            f"  Admin:    http://{host}:{port}/admin/\n"
             f"  Stations: ws://{host}:{port}/ocpp/<station id>   e.g. ws://{host}:{port}/ocpp/CP-DEMO-1\n"
             f"  Try:      python manage.py simulate --url ws://{host}:{port}/ocpp/ --stations 10\n")
