@@ -1,4 +1,5 @@
-"""schemathesis against the API's own OpenAPI schema, in-process (WSGI): no 5xx, every answer as documented.
+"""schemathesis against the API's own OpenAPI schema, in-process (WSGI): no 5xx, every answer as documented,
+for reads (as a viewer) and writes (as an operator).
 
 Every GET operation in the schema (other apps' endpoints too, once registered) gets up to MAX_EXAMPLES generated
 requests with a viewer's token, over a small fleet so that some lookups find rows. Derandomized: the same
@@ -23,6 +24,7 @@ from tests.support.transaction_factories import TransactionFactory
 
 pytestmark = pytest.mark.django_db
 MAX_EXAMPLES = 20
+WRITE_EXAMPLES = 25  # POST/PUT/PATCH/DELETE, as an operator
 
 
 @pytest.fixture
@@ -68,3 +70,36 @@ def test_every_get_operation_answers_as_its_schema_says(wsgi_app, viewer, fleet)
 
     assert operations >= 14  # the stations app's own GET operations
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.fixture
+def offline_fleet(db):
+    """Writes: the station is offline, so a generated command is final at once (no `?wait=` really waits)."""
+    station = StationFactory(station_id="CP-1", ocpp_version="1.6")
+    ConnectorFactory(station=station, evse_id=1)
+    TransactionFactory(station=station)
+
+
+def test_every_write_operation_never_answers_a_server_error(wsgi_app, operator, offline_fleet):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", wsgi_app)
+    headers = {"Authorization": f"Token {Token.objects.create(user=operator).key}"}
+    failures, operations = [], 0
+
+    for result in schema.exclude(method="GET").get_all_operations():
+        operation = result.ok()
+        operations += 1
+
+        @given(case=operation.as_strategy())
+        @hypothesis_settings(max_examples=WRITE_EXAMPLES, deadline=None, derandomize=True, database=None,
+                             suppress_health_check=list(HealthCheck))
+        def check(case):
+            case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
+
+        try:
+            check()
+        except Exception as exc:
+            failures.append(f"{operation.label}: {exc}")
+
+    assert operations >= 8
+    assert not failures, "\n\n".join(failures)
+
