@@ -110,6 +110,12 @@ def record_command_result(*, message_id: str, outcome: str, response: dict | Non
     outcome: "result" (CALLRESULT, schema-valid), "invalid" (CALLRESULT the schema refuses), "error"
     (CALLERROR), "timeout" (no answer in time), "offline" (the socket was gone).
     """
+    # Lock order as everywhere: the station row, then the command. Session messages lock the station first
+    # and may then read the command (remote-start links); taking the command first deadlocked with them.
+    station_pk = Command.objects.filter(message_id=message_id).values_list("station_id", flat=True).first()
+    if station_pk is None:
+        return None
+    ChargingStation.objects.select_for_update().filter(pk=station_pk).values_list("pk", flat=True).first()
     command = Command.objects.select_for_update().filter(message_id=message_id).first()
     if command is None or command.final:
         return command
