@@ -10,6 +10,7 @@ from csms.exceptions import InvalidValue
 from stations.choices import Registration
 from stations.models import (
     ChargingStation,
+    OcppMessage,
     ConfigurationKey,
     ConnectionLog,
     Connector,
@@ -185,6 +186,30 @@ class ConnectionLogAdmin(admin.ModelAdmin):
     search_fields = ("station_ident", "remote_addr", "conn")
     date_hierarchy = "at"
     readonly_fields = [f.name for f in ConnectionLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OcppMessage)
+class OcppMessageAdmin(admin.ModelAdmin):
+    """The OCPP message log, both directions: read-only (pruned after OCPP_LOG_RETENTION_DAYS)."""
+
+    list_display = ("at", "station", "direction", "kind", "action", "message_id", "error_code")
+    list_filter = ("direction", "kind", "action")
+    search_fields = ("station__station_id", "message_id", "action")
+    date_hierarchy = "at"
+    list_select_related = ("station",)
+    show_full_result_count = False  # the log is large: no COUNT(*) over all of it per page
+    fields = ("station", "conn", "direction", "kind", "action", "message_id", "error_code", "at", "payload_pretty")
+    readonly_fields = fields
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
 
     def has_add_permission(self, request):
         return False

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from csms.envelope import Envelope
 from stations import services, tasks
+from stations.choices import MessageDirection, MessageKind
 from stations.models import OcppMessage
 from stations.services import message_log
 from tests.support.envelopes import call, send
@@ -176,3 +177,14 @@ def test_a_retention_that_is_not_a_positive_whole_number_stops_start_up(value):
     started = start({"OCPP_LOG_RETENTION_DAYS": value})
 
     assert started.returncode != 0 and "OCPP_LOG_RETENTION_DAYS" in started.stderr
+
+
+def test_the_message_log_is_browsable_read_only_in_the_admin(admin_client):
+    message = OcppMessage.objects.create(station=StationFactory(), direction=MessageDirection.IN,
+                                         kind=MessageKind.CALL, action="Heartbeat", message_id="m-1", payload={},
+                                         at=timezone.now())
+
+    assert admin_client.get(reverse("admin:stations_ocppmessage_changelist") + "?q=m-1").status_code == 200
+    page = admin_client.get(reverse("admin:stations_ocppmessage_change", args=[message.pk]))
+    assert page.status_code == 200 and b"Heartbeat" in page.content
+    assert admin_client.get(reverse("admin:stations_ocppmessage_add")).status_code == 403
