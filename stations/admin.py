@@ -10,12 +10,12 @@ from csms.exceptions import InvalidValue
 from stations.choices import Registration
 from stations.models import (
     ChargingStation,
-    OcppMessage,
     ConfigurationKey,
     ConnectionLog,
     Connector,
     DeviceVariable,
     Node,
+    OcppMessage,
     StationMessage,
 )
 from stations.services.provisioning import validate_station_id
