@@ -27,6 +27,7 @@ from csms.actions import COMMAND_ACTIONS
 from csms.exceptions import InvalidCommand
 from stations.admin import ChargingStationAdmin, ConnectorAdmin
 from stations.choices import CommandStatus
+from stations.forms import CommandForm
 from stations.models import ChargingStation, Command, Connector
 from stations.services import issue_command, operations, wait_for_command
 from stations.services.command_templates import command_template
@@ -77,29 +78,17 @@ class CommandAdmin(admin.ModelAdmin):
         return False
 
 
-class SendCommandForm(forms.Form):
-    operation = forms.ChoiceField()
-    parameters = forms.CharField(widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "class": "vLargeTextField"}),
-                                 help_text="The request as a JSON object; prefilled with the operation's required "
-                                           "fields as placeholders.")
-    queue_for = forms.IntegerField(label="Queue for (s)", min_value=0, max_value=7 * 24 * 3600, initial=0,
-                                   help_text="If the station is offline, keep the command this long for it; "
-                                             "0: fail at once.")
+class SendCommandForm(CommandForm):
+    """The portal's command form, with the admin's wider text box and how long the page waits."""
+
     wait = forms.IntegerField(label="Wait (s)", min_value=0, max_value=60, initial=5,
                               help_text="How long this page waits for the station's answer.")
 
     def __init__(self, *args, version: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["operation"].choices = [(action, action) for action in sorted(COMMAND_ACTIONS[version])]
-
-    def clean_parameters(self):
-        try:
-            payload = json.loads(self.cleaned_data["parameters"])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
-        if not isinstance(payload, dict):
-            raise forms.ValidationError("Give a JSON object: {...}.")
-        return payload
+        super().__init__(*args, version=version, **kwargs)
+        self.fields["parameters"].widget.attrs.update({"rows": 14, "cols": 80, "class": "vLargeTextField"})
+        self.fields["queue_for"].help_text = ("If the station is offline, keep the command this long for it; "
+                                              "0: fail at once.")
 
 
 # Changelist actions: (label, builder of the request for a station's version).

@@ -3,7 +3,6 @@ the forms only parse input, the view hands it to provision_token and puts its In
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django import forms
@@ -11,7 +10,7 @@ from django.conf import settings
 
 from transactions.choices import TokenStatus, TokenType
 from transactions.selectors import STATES, TokenFilters, TransactionFilters
-from transactions.services.token_provisioning import COLUMNS, IdTokenSpec
+from transactions.services.token_provisioning import COLUMNS, CsvFileError, IdTokenSpec, read_token_csv
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024  # a CSV of ~100,000 tokens; larger files belong to manage.py import_idtokens
 
@@ -106,16 +105,9 @@ class TokenImportForm(forms.Form):
             raise forms.ValidationError(f"the file is over {IMPORT_MAX_BYTES // 1024 // 1024} MB; "
                                         "use manage.py import_idtokens")
         try:
-            reader = csv.DictReader(io.StringIO(upload.read().decode("utf-8-sig"), newline=""))
-            columns = reader.fieldnames or []
-            # line_num, not a count of rows: blank lines and quoted line breaks do not shift it
-            rows = [(reader.line_num, row) for row in reader]
-        except (UnicodeDecodeError, csv.Error) as exc:
+            rows = read_token_csv(io.StringIO(upload.read().decode("utf-8-sig"), newline=""))
+        except UnicodeDecodeError as exc:
             raise forms.ValidationError(f"cannot read the file: {exc}") from exc
-        if "value" not in columns:
-            raise forms.ValidationError(f"line 1: the header must name a value column (columns: {', '.join(COLUMNS)})")
-        unknown = set(columns) - set(COLUMNS)
-        if unknown:
-            raise forms.ValidationError(
-                f"line 1: unknown columns {', '.join(sorted(unknown))} (allowed: {', '.join(COLUMNS)})")
+        except CsvFileError as exc:
+            raise forms.ValidationError(f"line {exc.line}: {exc}" if exc.line else f"cannot read the file: {exc}")
         return rows

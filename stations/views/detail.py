@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -27,6 +26,7 @@ from csms.exceptions import InvalidCommand
 from csms.roles import can_operate, operator_required
 from stations import timeline
 from stations.choices import MessageDirection, MessageKind
+from stations.forms import CommandForm
 from stations.models import ChargingStation, Command, OcppMessage
 from stations.services import issue_command, operations, wait_for_command
 from stations.services.command_templates import command_template
@@ -44,28 +44,6 @@ FORM_FIELD = {"action": "operation", "payload": "parameters"}  # InvalidCommand.
 QUICK_LABELS = {"reset_soft": "Reset (soft)", "reset_hard": "Reset (hard)", "unlock": "Unlock connector",
                 "remote_start": "Remote start", "remote_stop": "Remote stop", "get_configuration":
                 "Get configuration / report", "trigger_status": "Trigger status"}
-
-
-class CommandForm(forms.Form):
-    operation = forms.ChoiceField()
-    parameters = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}),
-                                 help_text="The request as a JSON object, prefilled with the operation's required "
-                                           "fields as placeholders.")
-    queue_for = forms.IntegerField(label="Queue for (s)", min_value=0, max_value=7 * 24 * 3600, initial=0,
-                                   help_text="If the station is offline, keep the command this long; 0: fail at once.")
-
-    def __init__(self, *args, version: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["operation"].choices = [(a, a) for a in sorted(COMMAND_ACTIONS.get(version, ()))]
-
-    def clean_parameters(self):
-        try:
-            payload = json.loads(self.cleaned_data["parameters"])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
-        if not isinstance(payload, dict):
-            raise forms.ValidationError("Give a JSON object: {...}.")
-        return payload
 
 
 def _pretty(data) -> str:

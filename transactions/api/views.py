@@ -6,7 +6,6 @@ charging profiles are commands: POST /api/v1/commands/ with ReserveNow or SetCha
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.db import transaction
@@ -41,7 +40,7 @@ from transactions.choices import TokenStatus
 from transactions.models import ChargingProfile, IdToken, MeterValue, Reservation, Transaction
 from transactions.services import IdTokenSpec, provision_token, spec_from_text
 from transactions.services.sessions import close_transaction
-from transactions.services.token_provisioning import COLUMNS
+from transactions.services.token_provisioning import COLUMNS, TOO_MANY_CELLS, CsvFileError, read_token_csv
 from transactions.services.tokens import find_token
 
 IMPORT_MAX_ROWS = 10_000
@@ -239,21 +238,17 @@ def _csv_rows(request) -> list:
     else:
         raw = request.data if isinstance(request.data, bytes) else b""
     try:
-        reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
-        columns = reader.fieldnames or []
-        lines = [(reader.line_num, row) for row in reader]
-    except (UnicodeDecodeError, csv.Error) as exc:
+        lines = read_token_csv(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+    except UnicodeDecodeError as exc:
         raise ValidationError({"file": [f"cannot read the CSV: {exc}"]}) from None
-    if "value" not in columns:
-        raise ValidationError({"line.1": [f"the header must name a value column (columns: {', '.join(COLUMNS)})"]})
-    unknown = sorted(set(columns) - set(COLUMNS))
-    if unknown:
-        raise ValidationError({"line.1": [f"unknown columns {', '.join(unknown)} (allowed: {', '.join(COLUMNS)})"]})
+    except CsvFileError as exc:
+        raise ValidationError({f"line.{exc.line}": [str(exc)]} if exc.line else
+                              {"file": [f"cannot read the CSV: {exc}"]}) from None
 
     def spec_of(row):
         def make():
             if None in row:  # DictReader's key for cells beyond the header
-                raise ValidationError({"value": ["more cells than columns; quote a value that holds a comma"]})
+                raise ValidationError({"value": [TOO_MANY_CELLS]})
             return spec_from_text(row)
         return make
 

@@ -7,10 +7,12 @@ spec. Both raise `InvalidValue` naming the field, so each caller can say which c
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import Enum
+from typing import TextIO
 
 from django.db import transaction
 from django.utils import timezone
@@ -160,3 +162,35 @@ def _max_concurrent(text: str) -> int | None:
         raise InvalidValue(f"{text!r} is not a whole number 0..{MAX_CONCURRENT_MAX} (0 or 'none': no limit)",
                            field="max_concurrent")
     return int(text) or None
+
+
+TOO_MANY_CELLS = "more cells than columns; quote a value that holds a comma"
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be imported: `line` is 1 for a header problem, None when it cannot be read."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def read_token_csv(handle: TextIO) -> list[tuple[int, dict[str, str | None]]]:
+    """The rows of an id-token CSV with their line numbers, once its header names known columns.
+
+    One reader for `manage.py import_idtokens`, the portal's import and the API's. A row with more cells
+    than columns holds a None key (csv.DictReader's); callers report it with TOO_MANY_CELLS.
+    """
+    try:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        # line_num, not a count of rows: blank lines and quoted line breaks do not shift it
+        rows = [(reader.line_num, row) for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CsvFileError(str(exc)) from exc
+    if "value" not in columns:
+        raise CsvFileError(f"the header must name a value column (columns: {', '.join(COLUMNS)})", line=1)
+    unknown = sorted(set(columns) - set(COLUMNS))
+    if unknown:
+        raise CsvFileError(f"unknown columns {', '.join(unknown)} (allowed: {', '.join(COLUMNS)})", line=1)
+    return rows

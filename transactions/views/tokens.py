@@ -20,6 +20,7 @@ from transactions.choices import TokenStatus
 from transactions.forms import IdTokenForm, TokenFilterForm, TokenImportForm
 from transactions.models import IdToken
 from transactions.services import IdTokenSpec, provision_token, spec_from_text
+from transactions.services.token_provisioning import TOO_MANY_CELLS
 
 PER_PAGE = 50
 IMPORT_ERRORS_SHOWN = 50
@@ -106,7 +107,7 @@ def token_import(request):
             with db_transaction.atomic():
                 for line, row in form.cleaned_data["file"]:
                     if None in row:  # DictReader's key for cells beyond the header, e.g. an unquoted comma
-                        errors.append(f"line {line}: more cells than columns; quote a value that holds a comma")
+                        errors.append(f"line {line}: {TOO_MANY_CELLS}")
                         continue
                     try:
                         _, outcome = provision_token(spec=spec_from_text(row))

@@ -1,4 +1,3 @@
-import csv
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -6,7 +5,7 @@ from django.db import transaction
 
 from csms.exceptions import CsmsError
 from transactions.services import provision_token, spec_from_text
-from transactions.services.token_provisioning import COLUMNS
+from transactions.services.token_provisioning import COLUMNS, TOO_MANY_CELLS, CsvFileError, read_token_csv
 
 
 class Command(BaseCommand):
@@ -20,23 +19,16 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, **options):
         try:
             with (open(file, newline="", encoding="utf-8-sig") if file != "-" else _stdin()) as handle:
-                reader = csv.DictReader(handle)
-                columns = reader.fieldnames or []
-                # line_num, not a count of rows: blank lines and quoted line breaks do not shift it
-                rows = [(reader.line_num, row) for row in reader]
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+                rows = read_token_csv(handle)
+        except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
-        if "value" not in columns:
-            raise CommandError(f"{file}:1: the header must name a value column (columns: {', '.join(COLUMNS)})")
-        unknown = set(columns) - set(COLUMNS)
-        if unknown:
-            raise CommandError(
-                f"{file}:1: unknown columns {', '.join(sorted(unknown))} (allowed: {', '.join(COLUMNS)})")
+        except CsvFileError as exc:
+            raise CommandError(f"{file}:{exc.line}: {exc}" if exc.line else f"cannot read {file}: {exc}") from exc
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         with transaction.atomic():
             for line, row in rows:
                 if None in row:  # DictReader's key for cells beyond the header, e.g. an unquoted comma
-                    raise CommandError(f"{file}:{line}: more cells than columns; quote a value that holds a comma")
+                    raise CommandError(f"{file}:{line}: {TOO_MANY_CELLS}")
                 try:
                     _, outcome = provision_token(spec=spec_from_text(row))
                 except CsmsError as exc:
