@@ -178,14 +178,8 @@ class NodeAdmin(admin.ModelAdmin):
         return obj.online_count
 
 
-@admin.register(ConnectionLog)
-class ConnectionLogAdmin(admin.ModelAdmin):
-    list_display = ("at", "station_ident", "event", "reason", "remote_addr", "node_id", "ocpp_version",
-                    "subprotocols")
-    list_filter = ("event", "reason", "ocpp_version", "node_id")
-    search_fields = ("station_ident", "remote_addr", "conn")
-    date_hierarchy = "at"
-    readonly_fields = [f.name for f in ConnectionLog._meta.fields]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what stations said or did: looked at, never written by hand."""
 
     def has_add_permission(self, request):
         return False
@@ -194,8 +188,27 @@ class ConnectionLogAdmin(admin.ModelAdmin):
         return False
 
 
+class PayloadAdmin(ReadOnlyAdmin):
+    """A read-only record with an OCPP payload, shown as indented JSON."""
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+@admin.register(ConnectionLog)
+class ConnectionLogAdmin(ReadOnlyAdmin):
+    list_display = ("at", "station_ident", "event", "reason", "remote_addr", "node_id", "ocpp_version",
+                    "subprotocols")
+    list_filter = ("event", "reason", "ocpp_version", "node_id")
+    search_fields = ("station_ident", "remote_addr", "conn")
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in ConnectionLog._meta.fields]
+
+
+
 @admin.register(OcppMessage)
-class OcppMessageAdmin(admin.ModelAdmin):
+class OcppMessageAdmin(PayloadAdmin):
     """The OCPP message log, both directions: read-only (pruned after OCPP_LOG_RETENTION_DAYS)."""
 
     list_display = ("at", "station", "direction", "kind", "action", "message_id", "error_code")
@@ -207,19 +220,10 @@ class OcppMessageAdmin(admin.ModelAdmin):
     fields = ("station", "conn", "direction", "kind", "action", "message_id", "error_code", "at", "payload_pretty")
     readonly_fields = fields
 
-    @admin.display(description="payload")
-    def payload_pretty(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StationMessage)
-class StationMessageAdmin(admin.ModelAdmin):
+class StationMessageAdmin(PayloadAdmin):
     """Notifications kept whole: read-only, as the station sent them."""
 
     list_display = ("received_at", "station", "action", "summary", "ocpp_version")
@@ -231,27 +235,10 @@ class StationMessageAdmin(admin.ModelAdmin):
               "payload_pretty")
     readonly_fields = fields
 
-    @admin.display(description="payload")
-    def payload_pretty(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 
 # Configuration keys (1.6) and device model (2.0.1): read-only, as the stations reported them.
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ConfigurationKey)

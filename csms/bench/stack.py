@@ -5,7 +5,7 @@
 - embedded: `manage.py runserver` (one process, in-process bus) on a copy of a migrated SQLite file;
 - baseline: `python -m csms.bench.baseline` (ocpp library + websockets, in memory).
 
-Copied from tests/support (processes.py, services.py) because production code does not import tests.
+Processes come from csms/processes.py, shared with the integration tests.
 Every process runs in its own process group and is killed with its group on stop; every wait is bounded.
 """
 
@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from csms.processes import ROOT, Process, wait_for
+
 PYTHON = sys.executable
 MANAGE = str(ROOT / "manage.py")
 CELERY = str(Path(PYTHON).parent / "celery")
@@ -35,16 +34,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
 def raise_open_file_limit() -> tuple[int, int]:
@@ -61,49 +50,6 @@ def base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("BROKER_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
     env.update(SECRET_KEY="bench", DEMO="false", PYTHONUNBUFFERED="1")
     return env
-
-
-class Process:
-    """A subprocess in its own process group, output to a log file."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "ab")
-        self.popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_log(self, text: str, timeout: float = 60) -> None:
-        def seen():
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.log()[-3000:]}")
-            return text in self.log()
-
-        wait_for(seen, timeout, f"{text!r} in the log of {self.name}")
-
-    def stop(self, timeout: float = 15) -> None:
-        """SIGTERM to the group, SIGKILL after `timeout` seconds."""
-        try:
-            if self.popen.poll() is None:
-                os.killpg(self.popen.pid, signal.SIGTERM)
-                try:
-                    self.popen.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.popen.pid, signal.SIGKILL)
-                    self.popen.wait(10)
-            else:  # the leader is gone; children of its group may not be
-                os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        finally:
-            self._log.close()
 
 
 def wait_port(proc: Process, port: int, timeout: float = 60) -> None:

@@ -6,67 +6,15 @@ with the signal a test chooses, and every wait is bounded in time.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
+from csms.processes import ROOT, Process, wait_for  # noqa: F401 (ROOT: re-exported for the tests)
 from tests.support.server import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 CELERY = str(Path(PYTHON).parent / "celery")
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-
-
-class Process:
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "ab")
-        self.popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_log(self, text: str, timeout: float = 30) -> None:
-        def seen():
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.log()[-3000:]}")
-            return text in self.log()
-
-        wait_for(seen, timeout, f"{text!r} in the log of {self.name}")
-
-    def send_signal(self, sig: int) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, sig)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
-        self.send_signal(sig)
-        try:
-            return self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.send_signal(signal.SIGKILL)
-            return self.popen.wait(10)
-        finally:
-            self._log.close()
-
-    @property
-    def alive(self) -> bool:
-        return self.popen.poll() is None
 
 
 def worker(name: str, env: dict[str, str], log_dir: Path) -> Process:
