@@ -59,6 +59,10 @@ class InProcessTransport:
     async def detach_node(self) -> None:
         self._nodes.clear()
 
+    def holds_nodes(self) -> bool:
+        """Is a node attached in this process (the server), or is this another process (a command)?"""
+        return bool(self._nodes)
+
     def publish(self, node_id: str, envelope: Envelope) -> None:
         target = self._nodes.get(node_id)
         if target is None:
@@ -87,7 +91,7 @@ def reaches_nodes() -> bool:
     if settings.BROKER_URL:
         return True
     current = transport()
-    return bool(getattr(current, "_nodes", None))
+    return isinstance(current, InProcessTransport) and current.holds_nodes()
 
 
 def publish_to_node(node_id: str, envelope: Envelope) -> None:

@@ -40,32 +40,34 @@ HANDLER_MODULES = (
 )
 
 
-def handles(version: str, action: str | Enum) -> Callable[[Handler], Handler]:
-    """Register the handler of `action` (an ocpp.vXX.enums.Action) for one OCPP version."""
-    if version not in OCPP_VERSIONS:
-        raise ValueError(f"unknown OCPP version {version!r}")
-    name = action.value if isinstance(action, Enum) else action
+def _registrar(registry: dict, key, what: str) -> Callable:
+    """A decorator putting a function under `key`; a second registration of a key raises (a mistake, always)."""
 
-    def register(func: Handler) -> Handler:
-        key = (version, name)
-        if key in _calls:
-            raise ValueError(f"{version} {name} is already handled by {_calls[key].__module__}.{_calls[key].__name__}")
-        _calls[key] = func
+    def register(func):
+        if key in registry:
+            done = registry[key]
+            raise ValueError(f"{what} is already handled by {done.__module__}.{done.__name__}")
+        registry[key] = func
         return func
 
     return register
+
+
+def _action_key(version: str, action: str | Enum) -> tuple[str, str]:
+    if version not in OCPP_VERSIONS:
+        raise ValueError(f"unknown OCPP version {version!r}")
+    return version, action.value if isinstance(action, Enum) else action
+
+
+def handles(version: str, action: str | Enum) -> Callable[[Handler], Handler]:
+    """Register the handler of `action` (an ocpp.vXX.enums.Action) for one OCPP version."""
+    key = _action_key(version, action)
+    return _registrar(_calls, key, f"{key[0]} {key[1]}")
 
 
 def handles_event(kind: str) -> Callable[[Handler], Handler]:
     """Register the handler of a node event envelope (connect, disconnect, node_heartbeat...)."""
-
-    def register(func: Handler) -> Handler:
-        if kind in _events:
-            raise ValueError(f"event {kind!r} is already handled by {_events[kind].__name__}")
-        _events[kind] = func
-        return func
-
-    return register
+    return _registrar(_events, kind, f"event {kind!r}")
 
 
 def handles_answer(version: str, action: str | Enum) -> Callable[[AnswerEffect], AnswerEffect]:
@@ -73,18 +75,8 @@ def handles_answer(version: str, action: str | Enum) -> Callable[[AnswerEffect],
 
     The function gets (command, response payload) inside the transaction that stores the answer.
     """
-    if version not in OCPP_VERSIONS:
-        raise ValueError(f"unknown OCPP version {version!r}")
-    name = action.value if isinstance(action, Enum) else action
-
-    def register(func: AnswerEffect) -> AnswerEffect:
-        key = (version, name)
-        if key in _answers:
-            raise ValueError(f"answers to {version} {name} are already handled by {_answers[key].__name__}")
-        _answers[key] = func
-        return func
-
-    return register
+    key = _action_key(version, action)
+    return _registrar(_answers, key, f"answers to {key[0]} {key[1]}")
 
 
 def answer_effect(version: str, action: str) -> AnswerEffect | None:
