@@ -47,27 +47,28 @@ def record_station_message(*, notification: Notification) -> StationMessage:
 
 def record_firmware_status(*, notification: Notification, status: FirmwareStatus) -> ChargingStation:
     """Store a firmware status notification and keep the status on the station (older never overwrites newer)."""
-    station = locked_station(notification.station_id)
-    store_message(station, notification)
-    at = notification.received_at
-    # Neither version timestamps firmware statuses: the order central received them in is the order they happened.
-    if station.firmware_status_at is None or at >= station.firmware_status_at:
-        station.firmware_status, station.firmware_status_at = status, at
-        station.firmware_command = _command_of(station, FIRMWARE_ACTIONS, notification, station.firmware_command)
-        station.save(update_fields=["firmware_status", "firmware_status_at", "firmware_command", "updated_at"])
-    return station
+    return _record_progress(notification, status, "firmware", FIRMWARE_ACTIONS)
 
 
 def record_upload_status(*, notification: Notification, status: UploadStatus) -> ChargingStation:
     """Store a diagnostics (1.6) or log upload status and keep it on the station (older never overwrites newer)."""
+    return _record_progress(notification, status, "diagnostics", UPLOAD_ACTIONS)
+
+
+def _record_progress(notification: Notification, status: str, kind: str, actions) -> ChargingStation:
+    """The station's `<kind>_status`, `_status_at` and `_command` follow the newest notification of that kind.
+
+    Neither version timestamps these statuses: the order central received them in is the order they happened.
+    """
     station = locked_station(notification.station_id)
     store_message(station, notification)
     at = notification.received_at
-    if station.diagnostics_status_at is None or at >= station.diagnostics_status_at:
-        station.diagnostics_status, station.diagnostics_status_at = status, at
-        station.diagnostics_command = _command_of(station, UPLOAD_ACTIONS, notification, station.diagnostics_command)
-        station.save(update_fields=["diagnostics_status", "diagnostics_status_at", "diagnostics_command",
-                                    "updated_at"])
+    status_field, at_field, command_field = f"{kind}_status", f"{kind}_status_at", f"{kind}_command"
+    if getattr(station, at_field) is None or at >= getattr(station, at_field):
+        setattr(station, status_field, status)
+        setattr(station, at_field, at)
+        setattr(station, command_field, _command_of(station, actions, notification, getattr(station, command_field)))
+        station.save(update_fields=[status_field, at_field, command_field, "updated_at"])
     return station
 
 
