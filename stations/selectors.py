@@ -38,6 +38,14 @@ from transactions.models import Transaction
 FAULTED, OFFLINE, CHARGING, ONLINE = "faulted", "offline", "charging", "online"
 STATION_STATUSES = (ONLINE, CHARGING, FAULTED, OFFLINE)
 
+# What each status filter matches, on a queryset annotated by with_status (the portal's list and the API's).
+STATUS_CONDITIONS = {
+    ONLINE: Q(online=True),
+    OFFLINE: Q(online=False),
+    FAULTED: Q(faulted=True),
+    CHARGING: Q(online=True, charging=True),
+}
+
 # column name -> ordering, for the list's `sort` parameter ("-name" reverses)
 SORTS = {
     "station_id": ["station_id"],
@@ -234,14 +242,8 @@ def station_list(filters: StationFilters = StationFilters()) -> QuerySet[Chargin
         for field in SEARCHED:
             match |= Q(**{f"{field}__icontains": filters.q})
         stations = stations.filter(match)
-    if filters.status == ONLINE:
-        stations = stations.filter(online=True)
-    elif filters.status == OFFLINE:
-        stations = stations.filter(online=False)
-    elif filters.status == FAULTED:
-        stations = stations.filter(faulted=True)
-    elif filters.status == CHARGING:
-        stations = stations.filter(online=True, charging=True)
+    if filters.status:
+        stations = stations.filter(STATUS_CONDITIONS[filters.status])
     if filters.node == "-":
         stations = stations.filter(node=None)
     elif filters.node:

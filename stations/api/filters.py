@@ -33,12 +33,7 @@ class StationFilter(filters.FilterSet):
 
 def _by_status(queryset, value: str):
     """The selector's status conditions, on a queryset annotated by selectors.with_status."""
-    return {
-        selectors.ONLINE: lambda: queryset.filter(online=True),
-        selectors.OFFLINE: lambda: queryset.filter(online=False),
-        selectors.FAULTED: lambda: queryset.filter(faulted=True),
-        selectors.CHARGING: lambda: queryset.filter(online=True, charging=True),
-    }[value]()
+    return queryset.filter(selectors.STATUS_CONDITIONS[value])
 
 
 class ConnectorFilter(filters.FilterSet):
