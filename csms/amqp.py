@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from kombu import Connection, Exchange, Queue, binding
 
-from csms.bus import BusUnavailable, Deliver
+from csms.bus import Batcher, BusUnavailable, Deliver
 from csms.envelope import Envelope, EnvelopeError
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,12 @@ def publish_to_node(node_id: str, envelope: Envelope) -> None:
 
 
 def publish_replies(replies: list[dict[str, Any]]) -> None:
+    """A batch's replies: one message (a JSON list) per node, so one publish and one confirm each."""
+    by_node: dict[str, list[dict[str, Any]]] = {}
     for reply in replies:
-        _publish(reply, exchange=NODES, routing_key=reply["node"])
+        by_node.setdefault(reply["node"], []).append(reply)
+    for node_id, bodies in by_node.items():
+        _publish(bodies if len(bodies) > 1 else bodies[0], exchange=NODES, routing_key=node_id)
 
 
 def broadcast(envelope: Envelope) -> None:
@@ -79,6 +83,7 @@ class AmqpTransport:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deliver: Deliver | None = None
+        self._batcher = Batcher(self._publish_batch, window=settings.BUS_BATCH_WINDOW, limit=settings.BUS_BATCH_MAX)
 
     async def request(self, envelopes: list[Envelope], timeout: float) -> list[Envelope | None]:
         if not self._ready.is_set():
@@ -90,8 +95,8 @@ class AmqpTransport:
             future = self._pending[(e.conn, e.id)] = loop.create_future()
             futures.append(future)
         try:
-            await loop.run_in_executor(self._publisher, self._send, [e.to_dict() for e in envelopes], timeout)
             async with asyncio.timeout(timeout):
+                await self._batcher.submit(envelopes)
                 return list(await asyncio.gather(*futures))
         except TimeoutError as exc:
             raise BusUnavailable(f"central did not answer within {timeout}s") from exc
@@ -101,10 +106,17 @@ class AmqpTransport:
             for e in envelopes:
                 self._pending.pop((e.conn, e.id), None)
 
+    async def _publish_batch(self, envelopes: list[Envelope]) -> None:
+        """One task for the whole batch: one publish, one confirm, one commit at central."""
+        bodies = [e.to_dict() for e in envelopes]
+        await asyncio.get_running_loop().run_in_executor(self._publisher, self._send, bodies,
+                                                         settings.OCPP_CALL_TIMEOUT)
+
     @staticmethod
     def _send(bodies: list[dict[str, Any]], expires: float) -> None:
         from csms.celery import app
 
+        # expires: a worker never handles what the station was already told failed
         app.send_task(TASK, args=[bodies], queue=settings.CENTRAL_QUEUE, expires=expires, retry=True,
                       retry_policy=RETRY)
 
@@ -145,13 +157,19 @@ class AmqpTransport:
 
     def _on_message(self, body: Any, message: Any) -> None:
         message.ack()  # a lost reply costs a station re-send, never data: no need to hold it
-        try:
-            envelope = Envelope.from_dict(body)
-        except EnvelopeError as exc:
-            log.error("dropped an invalid envelope from the broker: %s", exc)
-            return
+        envelopes = []
+        for item in body if isinstance(body, list) else [body]:  # a list: a batch's replies to this node
+            try:
+                envelopes.append(Envelope.from_dict(item))
+            except EnvelopeError as exc:
+                log.error("dropped an invalid envelope from the broker: %s", exc)
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._dispatch, envelope)
+        if envelopes:
+            self._loop.call_soon_threadsafe(self._dispatch_all, envelopes)
+
+    def _dispatch_all(self, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            self._dispatch(envelope)
 
     def _dispatch(self, envelope: Envelope) -> None:
         if envelope.kind == "command":

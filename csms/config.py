@@ -70,6 +70,12 @@ OCPP_LOG_RETENTION_DAYS = read("OCPP_LOG_RETENTION_DAYS", env.int, 30, check=lam
                                rule="days the OCPP message log keeps a message, a positive whole number")
 BUS_REDELIVERY_LIMIT = read("BUS_REDELIVERY_LIMIT", env.int, 5, check=lambda v: 1 <= v <= 100,
                             rule="times a message is redelivered after worker crashes before it is dead-lettered")
+# Batching node -> central: the envelopes a node's stations send within BUS_BATCH_WINDOW seconds travel as one task
+# and commit in one transaction (a savepoint each); see csms.bus.Batcher and csms.dispatch.
+BUS_BATCH_WINDOW = read("BUS_BATCH_WINDOW", env.float, 0.004, check=lambda v: 0 <= v <= 1,
+                        rule="seconds a node gathers envelopes before sending them as one batch, 0 to 1")
+BUS_BATCH_MAX = read("BUS_BATCH_MAX", env.int, 200, check=lambda v: 1 <= v <= 5000,
+                     rule="envelopes at most in one batch, 1 to 5000")
 
 # --- the portal's map ---------------------------------------------------------
 # Tiles are fetched by the browser; empty MAP_TILE_URL: no tile layer, the markers on a plain background.

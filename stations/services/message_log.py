@@ -1,7 +1,7 @@
 """The OCPP message log: every CALL, CALLRESULT and CALLERROR on a station's socket, both ways, for the portal.
 
-Written on the hot path, so cheaply: a station's CALL and central's reply are one bulk insert inside the
-message's own transaction (csms.dispatch); a command's CALL is stored when it is sent and the station's answer
+Written on the hot path, so cheaply: a batch's CALLs and central's replies are one bulk insert inside the
+batch's transaction (csms.dispatch); a command's CALL is stored when it is sent and the station's answer
 when the node reports it (stations/services/commands.py). Messages of a station central does not know are not
 logged (there is no row to hang them on). Old rows go in bounded batches (`prune_messages`, a periodic job).
 """
@@ -26,16 +26,28 @@ def _error_code(kind: str, payload: dict[str, Any]) -> str:
 
 def record_exchange(*, call: Envelope, reply: Envelope | None) -> list[OcppMessage]:
     """Log a station's CALL and central's reply to it (a `result` or `error` envelope): one insert."""
-    station_pk = ChargingStation.objects.filter(station_id=call.station).values_list("pk", flat=True).first()
-    if station_pk is None:
+    return record_exchanges([(call, reply)])
+
+
+def record_exchanges(exchanges: list[tuple[Envelope, Envelope | None]]) -> list[OcppMessage]:
+    """Log a batch's CALLs and replies: one query for the stations and one insert, however many messages."""
+    if not exchanges:
         return []
-    rows = [OcppMessage(station_id=station_pk, conn=call.conn, direction=MessageDirection.IN, kind=MessageKind.CALL,
-                        action=call.action[:48], message_id=call.id[:36], payload=call.payload, at=_parse(call.at))]
-    if reply is not None:
-        rows.append(OcppMessage(station_id=station_pk, conn=reply.conn, direction=MessageDirection.OUT,
-                                kind=reply.kind, action=call.action[:48], message_id=reply.id[:36],
-                                payload=reply.payload, error_code=_error_code(reply.kind, reply.payload),
-                                at=_parse(reply.at)))
+    station_ids = {call.station for call, _ in exchanges}
+    pks = dict(ChargingStation.objects.filter(station_id__in=station_ids).values_list("station_id", "pk"))
+    rows = []
+    for call, reply in exchanges:
+        station_pk = pks.get(call.station)
+        if station_pk is None:
+            continue
+        rows.append(OcppMessage(station_id=station_pk, conn=call.conn, direction=MessageDirection.IN,
+                                kind=MessageKind.CALL, action=call.action[:48], message_id=call.id[:36],
+                                payload=call.payload, at=_parse(call.at)))
+        if reply is not None:
+            rows.append(OcppMessage(station_id=station_pk, conn=reply.conn, direction=MessageDirection.OUT,
+                                    kind=reply.kind, action=call.action[:48], message_id=reply.id[:36],
+                                    payload=reply.payload, error_code=_error_code(reply.kind, reply.payload),
+                                    at=_parse(reply.at)))
     return OcppMessage.objects.bulk_create(rows)
 
 
