@@ -1,10 +1,11 @@
-"""Central's entry point: run the handlers of a batch of envelopes in one transaction, a savepoint each.
+"""Central's entry point: run the handlers of a batch of envelopes in one transaction.
 
 One commit per message caps the pipeline near 1,000 calls/s on 2 cores (DESIGN.md, "Costs measured"), so a
 node sends the envelopes of a few milliseconds as one batch and they commit together. Each envelope still gets
-its own answer: a handler that fails rolls back its own savepoint only and its station gets a CALLERROR, so one
-bad message never sinks another. If the batch cannot commit as a whole (a deadlock, a lost connection), every
-envelope is handled again in a transaction of its own: nothing was committed, so nothing is counted twice.
+its own answer: when a handler fails, the batch runs again with a savepoint per envelope, so only the failing
+one's writes are rolled back and its station gets a CALLERROR; one bad message never sinks another. If the
+batch cannot commit as a whole (a deadlock, a lost connection), every envelope is handled again in a
+transaction of its own: nothing of a rolled-back attempt was committed, so nothing is counted twice.
 Replies leave only after the commit that holds their message. Only central imports this module.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from django.db import OperationalError, transaction
 
-from csms import router
+from csms import batchscope, router
 from csms.envelope import Envelope, EnvelopeError, error_payload
 from csms.exceptions import CsmsError
 from stations.services import message_log
@@ -36,30 +37,41 @@ class _Log:
 
 
 def handle_envelopes(envelopes: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
-    """Handle envelopes (as dicts, the wire form); one reply per input, in input order (None: nothing to answer)."""
+    """Handle envelopes (as dicts, the wire form); one reply per input, in input order (None: nothing to answer).
+
+    A batch is tried first without savepoints (two round trips fewer per message); if any handler fails, that
+    attempt is rolled back whole and the batch runs again with a savepoint per envelope; if that cannot commit
+    either, each envelope runs in a transaction of its own.
+    """
     if len(envelopes) <= 1:
         return [_reply(handle_one(data)) for data in envelopes]
     # Stations' rows are locked in one order in every batch (stable: one station's messages keep theirs), so two
     # workers' batches never wait on each other in a cycle.
     order = sorted(range(len(envelopes)), key=lambda i: str(envelopes[i].get("station") or ""))
+    for savepoints in (False, True):
+        try:
+            return _batch(envelopes, order, savepoints=savepoints)
+        except Exception as exc:
+            log_level = logging.INFO if not savepoints else logging.WARNING
+            log.log(log_level, "a batch of %d envelopes could not commit %s savepoints (%s: %s)", len(envelopes),
+                    "with" if savepoints else "without", type(exc).__name__, exc)
+    return [_reply(handle_one(data)) for data in envelopes]
+
+
+def _batch(envelopes: list[dict[str, Any]], order: list[int], *, savepoints: bool) -> list[dict[str, Any] | None]:
     replies: list[dict[str, Any] | None] = [None] * len(envelopes)
-    try:
-        with transaction.atomic(durable=True):
-            pending = _Log()
-            for i in order:
-                replies[i] = _reply(_handle(envelopes[i], pending, savepoint=True))
-            pending.flush()
-    except Exception as exc:
-        log.warning("a batch of %d envelopes could not commit (%s: %s); handling each on its own",
-                    len(envelopes), type(exc).__name__, exc)
-        return [_reply(handle_one(data)) for data in envelopes]
+    with batchscope.scope(), transaction.atomic(durable=True):
+        pending = _Log()
+        for i in order:
+            replies[i] = _reply(_handle(envelopes[i], pending, mode=SAVEPOINT if savepoints else SHARED))
+        pending.flush()
     return replies
 
 
 def handle_one(data: dict[str, Any]) -> Envelope | None:
     """One envelope in a durable transaction of its own."""
     pending = _Log()
-    reply = _handle(data, pending, savepoint=False)
+    reply = _handle(data, pending, mode=OWN)
     if pending.exchanges:  # a CALLERROR: its handler's transaction is gone, so log it in one of its own
         try:
             with transaction.atomic(durable=True):
@@ -73,8 +85,12 @@ def _reply(envelope: Envelope | None) -> dict[str, Any] | None:
     return envelope.to_dict() if envelope else None
 
 
-def _handle(data: dict[str, Any], pending: _Log, *, savepoint: bool) -> Envelope | None:
-    """Run one envelope's handler in a savepoint of the batch's transaction, or in a durable transaction."""
+SHARED, SAVEPOINT, OWN = "shared", "savepoint", "own"  # how a handler's writes are bounded, see _handle
+
+
+def _handle(data: dict[str, Any], pending: _Log, *, mode: str) -> Envelope | None:
+    """Run one envelope's handler: SHARED, in the batch's transaction as is (any failure aborts the attempt);
+    SAVEPOINT, in a savepoint of the batch's transaction; OWN, in a durable transaction of its own."""
     try:
         envelope = Envelope.from_dict(data)
     except EnvelopeError as exc:
@@ -90,18 +106,21 @@ def _handle(data: dict[str, Any], pending: _Log, *, savepoint: bool) -> Envelope
         if handler is None:
             log.error("no handler for %s envelope from node %s", envelope.kind, envelope.node)
             return None
+    if mode == SHARED:  # no try: a failure must roll the whole attempt back, its writes are mixed with the others'
+        payload = handler(envelope)
+        return _log(pending, envelope, envelope.reply("result" if envelope.kind == "call" else envelope.kind, payload))
     try:
-        with transaction.atomic(durable=not savepoint):
+        with transaction.atomic(durable=mode == OWN):
             payload = handler(envelope)
             reply = envelope.reply("result" if envelope.kind == "call" else envelope.kind, payload)
-            if not savepoint:
+            if mode == OWN:
                 _log(pending, envelope, reply)
                 pending.flush()  # the happy path logs in the message's own transaction
     except CsmsError as exc:
         return _log(pending, envelope, envelope.reply(
             "error", error_payload(exc.code, str(exc), {"field": exc.field} if exc.field else None)))
     except OperationalError:
-        if savepoint:  # a deadlock or a lost connection: the batch is retried envelope by envelope
+        if mode == SAVEPOINT:  # a deadlock or a lost connection: the batch is retried envelope by envelope
             raise
         log.exception("database unavailable: station=%s id=%s action=%s", envelope.station, envelope.id,
                       envelope.action)
@@ -112,7 +131,7 @@ def _handle(data: dict[str, Any], pending: _Log, *, savepoint: bool) -> Envelope
                       envelope.station, envelope.id, envelope.kind, envelope.action)
         return _log(pending, envelope, envelope.reply(
             "error", error_payload("InternalError", "the CSMS could not process this message")))
-    return _log(pending, envelope, reply) if savepoint else reply
+    return _log(pending, envelope, reply) if mode == SAVEPOINT else reply
 
 
 def _log(pending: _Log, envelope: Envelope, reply: Envelope) -> Envelope:

@@ -1,7 +1,8 @@
 """Central handles a node's batch in one transaction, a savepoint each, and nothing is lost or counted twice."""
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from csms.dispatch import handle_envelopes
 from stations import services
@@ -86,9 +87,27 @@ def test_a_batch_that_cannot_commit_is_handled_again_envelope_by_envelope_counti
     replies = handle_envelopes([meter(s, 7) for s in stations])
 
     assert [r["kind"] for r in replies] == ["result"] * 3
-    assert calls == [3, 1, 1, 1]
+    assert calls == [3, 3, 1, 1, 1]  # without savepoints, with savepoints, then one by one
     assert MeterValue.objects.count() == 3  # the rolled-back batch left nothing behind
     assert OcppMessage.objects.filter(action="MeterValues", kind="call").count() == 3
+
+
+def test_a_failing_handler_sends_the_batch_round_again_with_savepoints_and_the_others_are_stored_once(
+        stations, monkeypatch):
+    for s in stations:
+        TransactionFactory(station=s, evse_id=1, meter_start_wh=0)
+
+    def fails(**kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(services, "record_heartbeat", fails)
+    batch = [meter(stations[0], 5), call(stations[1], "1.6", "Heartbeat", {}).to_dict(), meter(stations[2], 6)]
+
+    replies = handle_envelopes(batch)
+
+    assert [r["kind"] for r in replies] == ["result", "error", "result"]
+    assert sorted(MeterValue.objects.values_list("value", flat=True)) == [5, 6]
+    assert OcppMessage.objects.filter(kind="call").count() == 3
 
 
 def test_a_deadlock_in_one_handler_retries_the_batch_one_by_one(stations, monkeypatch):
@@ -129,3 +148,14 @@ def test_a_batch_writes_its_message_log_with_one_insert(stations, monkeypatch):
     handle_envelopes([call(s, "1.6", "Heartbeat", {}).to_dict() for s in stations])
 
     assert calls == [3]
+
+
+def test_a_batch_reads_the_active_webhook_endpoints_once(stations):
+    batch = [call(s, "1.6", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": status})
+             .to_dict() for s in stations for status in ("Preparing", "Charging")]
+
+    with CaptureQueriesContext(connection) as queries:
+        replies = handle_envelopes(batch)
+
+    assert {r["kind"] for r in replies} == {"result"}
+    assert sum("webhooks_webhookendpoint" in q["sql"] for q in queries.captured_queries) == 1

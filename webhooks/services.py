@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from csms import batchscope
 from webhooks.choices import DeliveryStatus, Event
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -53,8 +54,9 @@ def emit(event: Event, payload: Payload) -> list[int]:
     `payload` may be a function, called only when some endpoint subscribes (no endpoint: one query).
     Returns the new deliveries' ids.
     """
-    endpoint_ids = [pk for pk, events in WebhookEndpoint.objects.filter(active=True).values_list("pk", "events")
-                    if isinstance(events, list) and event in events]
+    active = batchscope.memo("webhooks.active", lambda: list(
+        WebhookEndpoint.objects.filter(active=True).values_list("pk", "events")))  # once per batch of messages
+    endpoint_ids = [pk for pk, events in active if isinstance(events, list) and event in events]
     if not endpoint_ids:
         return []
     data = payload() if callable(payload) else payload
