@@ -76,6 +76,8 @@ BUS_BATCH_WINDOW = read("BUS_BATCH_WINDOW", env.float, 0.004, check=lambda v: 0 
                         rule="seconds a node gathers envelopes before sending them as one batch, 0 to 1")
 BUS_BATCH_MAX = read("BUS_BATCH_MAX", env.int, 200, check=lambda v: 1 <= v <= 5000,
                      rule="envelopes at most in one batch, 1 to 5000")
+BUS_BATCHES_IN_FLIGHT = read("BUS_BATCHES_IN_FLIGHT", env.int, 4, check=lambda v: 1 <= v <= 100,
+                             rule="batches a node may have unanswered at central at once, 1 to 100")
 
 # --- the portal's map ---------------------------------------------------------
 # Tiles are fetched by the browser; empty MAP_TILE_URL: no tile layer, the markers on a plain background.
@@ -103,3 +105,63 @@ CELERY_TASK_DEFAULT_QUEUE = CENTRAL_QUEUE
 CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+# --- TLS at the node: OCPP security profiles 2 and 3 (README "Security profiles") ----------
+# Certificate and key the node (and the embedded server) serve wss:// with; NODE_TLS_CA: the CA bundle that signs
+# station client certificates (profile 3), which the node then asks for: "optional" lets profile 2 stations (no
+# certificate) share the listener, "required" makes it a profile-3-only listener.
+from csms import tls as _tls  # noqa: E402 - its checks need nothing above
+
+NODE_TLS_CERT = read("NODE_TLS_CERT", env.str, "")
+NODE_TLS_KEY = read("NODE_TLS_KEY", env.str, "")
+NODE_TLS_CA = read("NODE_TLS_CA", env.str, "")
+NODE_TLS_CLIENT_CERT = read("NODE_TLS_CLIENT_CERT", env.str, "optional",
+                            check=lambda v: v in ("optional", "required"), rule="optional or required")
+# Addresses (IPs or CIDR networks) of TLS-terminating proxies whose X-Forwarded-Proto and X-SSL-Client-* headers
+# the node believes; from anyone else those headers are ignored. Empty: none.
+NODE_TRUSTED_PROXIES = read("NODE_TRUSTED_PROXIES", env.list, [],
+                            check=lambda v: all(_tls.is_network(n) for n in v),
+                            rule="comma-separated IP addresses or CIDR networks, e.g. 10.0.0.0/8,192.0.2.7")
+NODE_TLS_CERT_REQS = _tls.check_files(
+    cert=NODE_TLS_CERT, key=NODE_TLS_KEY, ca=NODE_TLS_CA, client_cert=NODE_TLS_CLIENT_CERT)
+
+# --- node limits, node-local Heartbeat, drain, WebSocket compression (README "Node limits and drain") ---------
+# 0: the process's open-file limit (raised to its hard limit at start) minus a margin for everything else.
+NODE_MAX_CONNECTIONS = read("NODE_MAX_CONNECTIONS", env.int, 0, check=lambda v: v >= 0,
+                            rule="stations a node holds at once (sockets being opened count), 0 for the open-file "
+                                 "limit minus a margin")
+# Per station socket; generous: a compliant station sends about one message a minute, the benchmarks a few a second.
+NODE_STATION_RATE = read("NODE_STATION_RATE", env.float, 50.0, check=lambda v: v > 0,
+                         rule="messages a second a station may send on average, > 0")
+NODE_STATION_BURST = read("NODE_STATION_BURST", env.int, 500, check=lambda v: v >= 1,
+                          rule="messages a station may send at once above NODE_STATION_RATE, >= 1")
+NODE_SEEN_FLUSH = read("NODE_SEEN_FLUSH", env.float, 5.0, check=lambda v: 0.05 <= v <= 300,
+                       rule="seconds between a node's reports of the stations whose Heartbeat it answered, 0.05..300")
+NODE_DRAIN_TIMEOUT = read("NODE_DRAIN_TIMEOUT", env.float, 30.0, check=lambda v: 0 < v <= 3600,
+                          rule="seconds a draining node waits for the calls in flight on its sockets, 0..3600")
+WS_PER_MESSAGE_DEFLATE = read("WS_PER_MESSAGE_DEFLATE", env.bool, True)
+# Compression state kept per socket costs memory on every idle station; without context takeover zlib's state
+# lives only while one message is compressed or decompressed. OCPP messages are small: a 1 KiB window and
+# memLevel 1 compress them as well as zlib's largest (README, "Node limits").
+WS_DEFLATE_CONTEXT_TAKEOVER = read("WS_DEFLATE_CONTEXT_TAKEOVER", env.bool, False)
+WS_DEFLATE_WINDOW_BITS = read("WS_DEFLATE_WINDOW_BITS", env.int, 10, check=lambda v: 9 <= v <= 15,
+                              rule="zlib window of each direction, 9..15 (2**bits bytes)")
+WS_DEFLATE_MEM_LEVEL = read("WS_DEFLATE_MEM_LEVEL", env.int, 1, check=lambda v: 1 <= v <= 9,
+                            rule="zlib memLevel of the node's compressor, 1..9")
+
+# --- portal and API security (applied in csms/settings.py's security block) ----------------------------------
+LOGIN_FAILURE_LIMIT = read("LOGIN_FAILURE_LIMIT", env.int, 5, check=lambda v: 1 <= v <= 1000,
+                           rule="failed logins per user name or per address before logins are refused, 1..1000")
+LOGIN_FAILURE_WINDOW = read("LOGIN_FAILURE_WINDOW", env.int, 900, check=lambda v: 1 <= v <= 86400 * 30,
+                            rule="seconds in which LOGIN_FAILURE_LIMIT failures lock, 1..2592000")
+LOGIN_LOCKOUT = read("LOGIN_LOCKOUT", env.int, 900, check=lambda v: 1 <= v <= 86400 * 30,
+                     rule="seconds logins stay refused after the last failure, 1..2592000")
+# HSTS is only sent on HTTPS responses, so a plain-HTTP site is unaffected; 0 turns it off.
+SECURE_HSTS_SECONDS = read("SECURE_HSTS_SECONDS", env.int, 31536000, check=lambda v: v >= 0,
+                           rule="seconds browsers keep to HTTPS (Strict-Transport-Security max-age), 0 = off")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = read("SECURE_HSTS_INCLUDE_SUBDOMAINS", env.bool, False)
+SECURE_HSTS_PRELOAD = read("SECURE_HSTS_PRELOAD", env.bool, False)
+SECURE_SSL_REDIRECT = read("SECURE_SSL_REDIRECT", env.bool, False)
+PROXY_SSL_HEADER = read("PROXY_SSL_HEADER", env.str, "",
+                        check=lambda v: not v or v.replace("-", "").replace("_", "").isalnum(),
+                        rule="a request header name such as X-Forwarded-Proto, or empty")

@@ -22,6 +22,7 @@ KINDS = frozenset({
     "command",         # central -> node: do something on a socket (send a CALL, close it)
     "command_result",  # node -> central: what the station answered
     "node_heartbeat",  # node -> central: this node is alive, with the stations it holds
+    "seen",            # node -> central: stations whose Heartbeat the node answered {station: {conn, at}}
 })
 OCPP_VERSIONS = frozenset({"1.6", "2.0.1"})
 

@@ -1,34 +1,45 @@
 """The station's WebSocket: handshake, OCPP-J framing, relaying calls to central in order.
 
 Async end to end and free of the ORM: central is reached only through the bus.
-Calls from one station are answered in the order it sent them (one queue and
-one worker task per socket); answers to our own calls (CALLRESULT/CALLERROR)
+Calls from one station are answered in the order it sent them (one queue and one
+worker task per socket, both made when a call arrives and dropped when the last is
+answered: an idle socket holds neither); answers to our own calls (CALLRESULT/CALLERROR)
 are read while a station call is in flight, so a crossing command never deadlocks.
+Once a station is boot-accepted on its socket, the node answers its Heartbeat itself
+and reports it to central in bulk (node.runtime.record_seen).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from csms.bus import BusUnavailable, transport
-from csms.envelope import Envelope
-from node import connections, rpc, schemas
+from csms.envelope import Envelope, utc_now
+from node import connections, rpc, runtime, schemas
 from node.handshake import SUPPORTED, basic_credentials, negotiate, peer
+from node.limits import ThrottledLog, TokenBucket
 
 log = logging.getLogger(__name__)
 
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY_VIOLATION = 1008
+RETRY_AFTER = 10  # seconds, in the 503 of a full or draining node
 QUEUE_LIMIT = 64  # calls a station may have waiting; a compliant station has one
 REMEMBERED_IDS = 256  # message ids kept per socket to refuse reuse
 MAX_STATION_ID = 48  # OCPP 2.0.1 identity length; longer ids are never provisioned
+# The id of a CALL read without parsing the frame: a station over its rate gets its CALLERROR for the cost of a match.
+CALL_ID = re.compile(rf'\s*\[\s*2\s*,\s*"([^"\\]{{1,{rpc.MAX_MESSAGE_ID_LEN}}})"')
+refused_full = ThrottledLog(log)  # a connection storm on a full node must not become a log storm
 
 
 class Denial:
@@ -40,6 +51,8 @@ class Denial:
         headers = [(b"content-type", b"text/plain; charset=utf-8")]
         if status == 401:
             headers.append((b"www-authenticate", b'Basic realm="OCPP", charset="UTF-8"'))
+        if status == 503:
+            headers.append((b"retry-after", str(RETRY_AFTER).encode()))
         await self.base_send({"type": "websocket.http.response.start", "status": status, "headers": headers})
         await self.base_send({"type": "websocket.http.response.body", "body": reason.encode()})
 
@@ -52,15 +65,37 @@ class NotFoundConsumer(Denial, AsyncWebsocketConsumer):
 
 
 class OcppConsumer(Denial, AsyncWebsocketConsumer):
+    # Class defaults, so an idle socket's instance holds only what differs (memory per connection, README).
     station_id: str
     conn: str
     version: str | None = None
     accepted = False
+    boot_accepted = False
+    draining = False  # the node is draining: no new calls are taken on this socket
+    calls: deque[rpc.Call | rpc.RpcError] | None = None  # waiting and being answered; None when idle
+    worker: asyncio.Task | None = None  # answers `calls` in order; None when idle
+    seen_ids: RecentIds | None = None
+    outgoing: asyncio.Lock | None = None  # one command in flight per socket
+    awaiting: dict[str, asyncio.Future] | None = None
+    bucket: TokenBucket
 
     async def connect(self) -> None:
         self.station_id = self.scope["url_route"]["kwargs"]["station_id"]
         if len(self.station_id) > MAX_STATION_ID:
             return await self._deny(404, "no such station")
+        if connections.draining:
+            return await self._deny(503, "this node is draining, connect again")
+        # Decided before central is asked: a full node must not pass a connection storm on to central.
+        if not connections.reserve():
+            refused_full.warning("refused %s: node full (%d stations, limit %d)", self.station_id,
+                                 connections.count(), connections.limit())
+            return await self._deny(503, "node full, retry later")
+        try:
+            await self._handshake()
+        finally:
+            connections.release()
+
+    async def _handshake(self) -> None:
         self.conn = uuid.uuid4().hex
         offered = list(self.scope.get("subprotocols") or [])
         subprotocol = negotiate(offered)
@@ -81,20 +116,37 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
             return await self.close(code=CLOSE_PROTOCOL_ERROR)
         if not decision.get("accepted"):
             return await self._deny(decision.get("http_status", 403), decision.get("reason", "refused"))
-        self.boot_accepted = bool(decision.get("boot_accepted"))
-        self.calls: asyncio.Queue[rpc.Call | rpc.RpcError] = asyncio.Queue(QUEUE_LIMIT)
-        self.seen_ids: deque[str] = deque(maxlen=REMEMBERED_IDS)
-        self.outgoing = asyncio.Lock()  # one command in flight per socket
-        self.awaiting: dict[str, asyncio.Future] = {}
+        if connections.draining:  # began while central was asked
+            return await self._deny(503, "this node is draining, connect again")
+        if decision.get("boot_accepted"):
+            self.boot_accepted = True
+        self.bucket = TokenBucket(settings.NODE_STATION_BURST, asyncio.get_running_loop().time())
         connections.add(self)
         self.accepted = True
         await self.accept(subprotocol=subprotocol)
-        self.worker = asyncio.create_task(self._serve_calls())
+
+    async def dispatch(self, message: dict) -> None:
+        if settings.DATABASES:  # the embedded server: central shares the process and its database connections
+            return await super().dispatch(message)
+        # Channels closes stale database connections before every message, a hop to Django's sync thread each
+        # time; a node process has no database, so its messages go straight to their handler.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    @property
+    def busy(self) -> bool:
+        """Calls of the station not answered yet, or a command of central's awaiting the station's answer."""
+        return self.worker is not None or (self.outgoing is not None and self.outgoing.locked())
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame = text_data if text_data is not None else bytes_data or b""
         if len(frame) > settings.OCPP_MAX_FRAME_BYTES:
             return await self.close(code=CLOSE_MESSAGE_TOO_BIG)
+        if not self.bucket.take(settings.NODE_STATION_RATE, settings.NODE_STATION_BURST,
+                                asyncio.get_running_loop().time()):
+            return await self._over_rate(frame)
         try:
             message = rpc.parse(frame, self.version)
         except rpc.RpcError as exc:
@@ -105,7 +157,7 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
         if message is None:
             log.info("%s: ignored a frame of unknown type", self.station_id)
             return
-        waiter = self.awaiting.get(message.message_id)
+        waiter = self.awaiting.get(message.message_id) if self.awaiting else None
         if waiter is None or waiter.done():
             log.info("%s: answer %s matches no command in flight", self.station_id, message.message_id)
             return
@@ -118,6 +170,8 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
         station's own calls keep flowing meanwhile (a crossing call is answered, never deadlocked).
         """
         loop = asyncio.get_running_loop()
+        if self.outgoing is None:
+            self.outgoing, self.awaiting = asyncio.Lock(), {}
         try:
             async with asyncio.timeout(timeout):
                 async with self.outgoing:
@@ -141,32 +195,75 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
             return {"outcome": "invalid", "response": answer.payload, "description": exc.description[:255]}
         return {"outcome": "result", "response": answer.payload}
 
+    async def _over_rate(self, frame: str | bytes) -> None:
+        """A message beyond the station's rate: a CALL is refused here, without reaching central; others dropped."""
+        if self.bucket.flooding(settings.NODE_STATION_BURST):
+            log.warning("closing %s (%s): it keeps sending past %g messages/s", self.station_id, self.conn,
+                        settings.NODE_STATION_RATE)
+            return await self.close(code=CLOSE_POLICY_VIOLATION)
+        head = frame[:64] if isinstance(frame, str) else frame[:64].decode("utf-8", "replace")
+        if match := CALL_ID.match(head):
+            # OCPP has no "too many requests" code. GenericError ("any other error") it is: InternalError would
+            # blame the CSMS and SecurityError an authorization the station lacks. Sent at once, not queued:
+            # an over-rate station must not make the node hold more on its behalf.
+            refusal = rpc.RpcError("GenericError", f"rate limit: at most {settings.NODE_STATION_RATE:g} messages/s",
+                                   message_id=match.group(1))
+            await self.send(text_data=rpc.call_error(refusal, self.version))
+
     async def _admit_call(self, call: rpc.Call) -> None:
+        if self.draining:
+            # Left unanswered on purpose: the socket closes (1012) once the calls before it are answered, and the
+            # station sends what was not answered again on its next connection, to another node.
+            return
+        if self.seen_ids is None:
+            self.seen_ids = RecentIds()
+        waiting = len(self.calls) if self.calls else 0
         refusal = None
         if call.message_id in self.seen_ids:
             refusal = _error("ProtocolError" if self.version == "1.6" else "RpcFrameworkError", call,
                              "message id already used on this connection")
         elif self.version == "2.0.1" and not self.boot_accepted and call.action != "BootNotification":
             refusal = _error("SecurityError", call, "station is not Accepted: send BootNotification first")
-        elif self.calls.full():
+        elif waiting >= QUEUE_LIMIT:
             refusal = _error("GenericError", call, "too many calls in flight")
-        if refusal and self.calls.full():
+        if refusal and waiting >= QUEUE_LIMIT:
             return await self.send(text_data=rpc.call_error(refusal, self.version))
-        self.seen_ids.append(call.message_id)
+        self.seen_ids.add(call.message_id)
+        if refusal is None and self.worker is None and (local := self._answer_locally(call)):
+            return await self.send(text_data=local)  # nothing ahead of it: no task, no queue
         # A refusal waits its turn too: answers leave in the order the calls came, so a station that reused
         # an id is never handed the refusal before the answer to the original.
-        self.calls.put_nowait(refusal or call)
+        if self.calls is None:
+            self.calls = deque()
+        self.calls.append(refusal or call)
+        if self.worker is None:
+            self.worker = asyncio.create_task(self._serve_calls())
 
     async def _serve_calls(self) -> None:
-        while True:
-            item = await self.calls.get()
-            try:
-                if isinstance(item, rpc.RpcError):
-                    await self.send(text_data=rpc.call_error(item, self.version))
-                else:
-                    await self.send(text_data=await self._relay(item))
-            except Exception:  # never let one call end the loop of a live station
-                log.exception("%s: failed to answer %s", self.station_id, item)
+        calls = self.calls
+        try:
+            while calls:
+                item = calls.popleft()
+                try:
+                    if isinstance(item, rpc.RpcError):
+                        await self.send(text_data=rpc.call_error(item, self.version))
+                    else:
+                        await self.send(text_data=self._answer_locally(item) or await self._relay(item))
+                except Exception:  # never let one call end the loop of a live station
+                    log.exception("%s: failed to answer %s", self.station_id, item)
+        finally:
+            # Nothing awaits between the last check of `calls` and here: a call admitted later starts a new worker.
+            self.worker = None
+            if self.calls is calls and not calls:
+                self.calls = None
+
+    def _answer_locally(self, call: rpc.Call) -> str | None:
+        """Heartbeat of a boot-accepted station: answered by the node, reported to central in bulk (not logged)."""
+        if call.action != "Heartbeat" or not self.boot_accepted:
+            return None
+        now = utc_now()
+        runtime.record_seen(self.station_id, self.conn, now)
+        return rpc.call_result(call.message_id, {"currentTime": now})
 
     async def _relay(self, call: rpc.Call) -> str:
         envelope = Envelope(kind="call", station=self.station_id, node=settings.NODE_ID, conn=self.conn,
@@ -185,7 +282,7 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
             return rpc.call_error(rpc.RpcError(code, p.get("description", ""), message_id=call.message_id,
                                                details=p.get("details") or {}), self.version)
         if call.action == "BootNotification":
-            self.boot_accepted = reply.payload.get("status") == "Accepted"
+            self.boot_accepted = reply.payload.get("status") == "Accepted"  # decides where Heartbeats go
         return rpc.call_result(call.message_id, reply.payload)
 
     async def disconnect(self, code: int) -> None:
@@ -193,8 +290,9 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
             return
         self.accepted = False
         connections.remove(self)
-        self.worker.cancel()
-        for waiter in self.awaiting.values():  # commands in flight end now, as offline
+        if self.worker is not None:
+            self.worker.cancel()
+        for waiter in (self.awaiting or {}).values():  # commands in flight end now, as offline
             if not waiter.done():
                 waiter.set_exception(ConnectionError("station disconnected"))
         bye = Envelope(kind="disconnect", station=self.station_id, node=settings.NODE_ID, conn=self.conn,
@@ -209,6 +307,35 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
         """Central asked to close this socket (takeover by a newer connection, drain)."""
         log.info("closing %s (%s): %s", self.station_id, self.conn, reason)
         await self.close(code=code)
+
+
+class RecentIds:
+    """The last REMEMBERED_IDS message ids of a socket, as 8-byte hashes in one buffer: 2 KiB at most, where the
+    ids themselves would take about 24 KiB per busy socket. A false "already used" needs a 64-bit collision."""
+
+    __slots__ = ("hashes", "next")
+
+    def __init__(self) -> None:
+        self.hashes, self.next = bytearray(), 0
+
+    @staticmethod
+    def _key(message_id: str) -> bytes:
+        return (hash(message_id) & 0xFFFF_FFFF_FFFF_FFFF).to_bytes(8, "little")
+
+    def __contains__(self, message_id: str) -> bool:
+        key, at = self._key(message_id), 0
+        while (at := self.hashes.find(key, at)) != -1:
+            if at % 8 == 0:  # a match straddling two hashes is no match
+                return True
+            at += 1
+        return False
+
+    def add(self, message_id: str) -> None:
+        if len(self.hashes) < 8 * REMEMBERED_IDS:
+            self.hashes += self._key(message_id)
+        else:  # full: overwrite the oldest
+            self.hashes[8 * self.next:8 * self.next + 8] = self._key(message_id)
+            self.next = (self.next + 1) % REMEMBERED_IDS
 
 
 def _error(code: str, call: rpc.Call, description: str) -> rpc.RpcError:

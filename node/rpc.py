@@ -9,6 +9,7 @@ spells it per version. How each fault is answered:
 Fault in the received frame                            1.6                   2.0.1
 =====================================================  ====================  =======================
 not JSON, not an array, empty, type not an integer     FormationViolation    RpcFrameworkError
+unpaired surrogate (not Unicode), number beyond double  FormationViolation    RpcFrameworkError
 message id not a string, empty or over 36 characters   FormationViolation    RpcFrameworkError
 unknown message type (5, 7...)                         ignored (None)        MessageTypeNotSupported
 CALL with wrong element count or non-string action     ProtocolError         RpcFrameworkError
@@ -25,6 +26,8 @@ pending CALL, so the caller runs ``node.schemas.validate(..., response=True)``.
 """
 
 import json
+import math
+import re
 from dataclasses import dataclass
 
 from node import schemas  # used at call time only, since node.schemas imports this module too
@@ -59,6 +62,8 @@ _SPELLING_16 = {
 }
 _FRAME_FAULT = {"1.6": "FormatViolation", "2.0.1": "RpcFrameworkError"}
 _CALL_SHAPE_FAULT = {"1.6": "ProtocolError", "2.0.1": "RpcFrameworkError"}
+# A surrogate escape (or, in text handed over as str, a raw surrogate): checked further only when present.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +126,12 @@ def parse(text: str | bytes, version: str) -> Call | CallResult | CallError | No
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")  # json.loads would also guess UTF-16/32; OCPP-J is UTF-8
-        frame = json.loads(text, parse_constant=_refuse_constant)
+        frame = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
         raise RpcError(frame_fault, "message is not valid JSON") from None
+    if _MAYBE_SURROGATE.search(text) and not _is_unicode(frame):
+        # "\ud800" is valid JSON but no character: it could be neither stored nor echoed back as UTF-8.
+        raise RpcError(frame_fault, "message holds an unpaired UTF-16 surrogate")
     if not isinstance(frame, list) or not frame:
         raise RpcError(frame_fault, "message is not a non-empty JSON array")
     message_id = frame[1] if len(frame) > 1 and _is_message_id(frame[1]) else None
@@ -195,6 +203,21 @@ def _checked_id(message_id: str) -> str:
     if not _is_message_id(message_id):
         raise ValueError(f"invalid message id {message_id!r}")
     return message_id
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: valid JSON, but no double holds it and JSON cannot say Infinity back
+        raise ValueError(f"{text} is beyond the range of a number")
+    return value
+
+
+def _is_unicode(frame: object) -> bool:
+    try:
+        json.dumps(frame, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refuse_constant(name: str):

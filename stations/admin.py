@@ -1,11 +1,12 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from audit import services as audit
 from csms.exceptions import InvalidValue
 from stations.choices import Registration
 from stations.models import (
@@ -16,8 +17,10 @@ from stations.models import (
     DeviceVariable,
     Node,
     OcppMessage,
+    SecurityProfile,
     StationMessage,
 )
+from stations.services import security
 from stations.services.provisioning import validate_station_id
 
 
@@ -39,6 +42,11 @@ class StationForm(forms.ModelForm):
         model = ChargingStation
         fields = "__all__"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out of a POST (a script, an older form): the station keeps its profile.
+        self.fields["security_profile"].required = False
+
     def clean_station_id(self):
         station_id = self.cleaned_data["station_id"]
         try:
@@ -47,8 +55,19 @@ class StationForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from exc
         return station_id
 
+    def clean(self):
+        cleaned = super().clean()
+        profile = cleaned.get("security_profile")
+        keeps_password = bool(self.instance.password) and not cleaned.get("clear_password")
+        if profile in (SecurityProfile.BASIC, SecurityProfile.TLS_BASIC) and not (
+                cleaned.get("new_password") or keeps_password):
+            self.add_error("security_profile", f"Security profile {profile} needs a password: set one.")
+        return cleaned
+
     def save(self, commit=True):
         station = super().save(commit=False)
+        # Passwords set here go straight to the hash (a station configured by hand); the "Send a new password"
+        # action sends one to the station instead (stations.services.security.rotate_password).
         if self.cleaned_data.get("clear_password"):
             station.set_password("")
         elif self.cleaned_data.get("new_password"):
@@ -106,10 +125,11 @@ class ChargingStationAdmin(StationSettingsMixin, admin.ModelAdmin):
                        "imsi", "meter_type", "meter_serial_number", "ocpp_version", "boot_status", "last_boot_at",
                        "online", "last_seen", "node", "conn", "status", "error_code", "status_at", "created_at",
                        "updated_at", "has_password", "firmware_status", "firmware_status_at", "diagnostics_status",
-                       "diagnostics_status_at", "station_messages", *StationSettingsMixin.settings_fields)
+                       "diagnostics_status_at", "station_messages", "password_rotation",
+                       *StationSettingsMixin.settings_fields)
     fieldsets = (
-        (None, {"fields": ("station_id", "name", "enabled", "registration", "has_password", "new_password",
-                           "clear_password")}),
+        (None, {"fields": ("station_id", "name", "enabled", "registration", "security_profile", "has_password",
+                           "new_password", "clear_password", "password_rotation")}),
         ("Location", {"fields": ("latitude", "longitude", "address")}),
         ("Connection", {"fields": ("online", "last_seen", "node", "conn", "ocpp_version", "boot_status",
                                    "last_boot_at", "status", "error_code", "status_at")}),
@@ -124,11 +144,27 @@ class ChargingStationAdmin(StationSettingsMixin, admin.ModelAdmin):
     )
     inlines = [ConnectorInline]
     list_select_related = ("node",)
-    actions = ["enable", "disable", "accept"]
+    actions = ["enable", "disable", "accept", "send_new_password"]
 
     @admin.display(boolean=True, description="password set")
     def has_password(self, obj):
         return bool(obj.password)
+
+    @admin.display(description="password change in flight")
+    def password_rotation(self, obj):
+        return _command_link(obj.password_command) if obj.password_command_id else "-"
+
+    @admin.action(description="Send a new random password to the selected stations (shown once)")
+    def send_new_password(self, request, queryset):
+        for station_id in queryset.values_list("station_id", flat=True):
+            try:
+                rotation = security.rotate_password(station_id=station_id, requested_by=request.user.get_username())
+            except InvalidValue as exc:
+                self.message_user(request, f"{station_id}: {exc}", messages.ERROR)
+                continue
+            status = rotation.command.get_status_display() if rotation.command else "set (station never connected)"
+            self.message_user(request, f"{station_id}: new password {rotation.password} ({status}); it replaces the "
+                                       "old one when the station accepts it. It is not shown again.", messages.WARNING)
 
     @admin.display(description="messages")
     def station_messages(self, obj):
@@ -145,14 +181,20 @@ class ChargingStationAdmin(StationSettingsMixin, admin.ModelAdmin):
     @admin.action(description="Enable selected stations")
     def enable(self, request, queryset):
         queryset.update(enabled=True)
+        audit.record_each(action="admin_enable_stations", target_type="station", stations=True,
+                          targets=list(queryset.values_list("station_id", flat=True)))
 
     @admin.action(description="Disable selected stations (refused at the next connect)")
     def disable(self, request, queryset):
         queryset.update(enabled=False)
+        audit.record_each(action="admin_disable_stations", target_type="station", stations=True,
+                          targets=list(queryset.values_list("station_id", flat=True)))
 
     @admin.action(description="Set registration to Accepted")
     def accept(self, request, queryset):
         queryset.update(registration=Registration.ACCEPTED)
+        audit.record_each(action="admin_accept_stations", target_type="station", stations=True,
+                          targets=list(queryset.values_list("station_id", flat=True)))
 
 
 @admin.register(Connector)

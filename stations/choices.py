@@ -38,6 +38,10 @@ class RefusalReason(models.TextChoices):
     DISABLED = "disabled", "station disabled"
     BAD_CREDENTIALS = "bad_credentials", "bad or missing credentials"
     NO_SUBPROTOCOL = "no_subprotocol", "no common OCPP subprotocol"
+    # Security profiles 2 and 3 (stations/services/security.py)
+    TLS_REQUIRED = "tls_required", "TLS required by the station's security profile"
+    CLIENT_CERTIFICATE_REQUIRED = "client_certificate_required", "client certificate required (security profile 3)"
+    CLIENT_CERTIFICATE_MISMATCH = "client_certificate_mismatch", "client certificate is for another station"
 
 
 class FirmwareStatus(models.TextChoices):

@@ -5,6 +5,7 @@ import json
 from django import forms
 
 from csms.actions import COMMAND_ACTIONS
+from stations.models import SecurityProfile
 
 
 class CommandForm(forms.Form):
@@ -29,3 +30,18 @@ class CommandForm(forms.Form):
         if not isinstance(payload, dict):
             raise forms.ValidationError("Give a JSON object: {...}.")
         return payload
+
+
+class SecurityProfileForm(forms.Form):
+    """The station's security profile (stations.services.security.set_security_profile checks it)."""
+
+    security_profile = forms.TypedChoiceField(coerce=int, choices=SecurityProfile.choices)
+
+
+class PasswordRotationForm(forms.Form):
+    """A new HTTP Basic password to send to the station; empty: generate a random one. Shown once after."""
+
+    new_password = forms.CharField(required=False, strip=False, max_length=40,
+                                   widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+                                   help_text="16 to 20 characters for OCPP 1.6, 16 to 40 for 2.0.1: letters, digits "
+                                             "and * - _ = : + | @ . — leave empty to generate one.")

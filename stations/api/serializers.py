@@ -11,7 +11,16 @@ from rest_framework import serializers
 from csms.api.serializers import ModelSerializer, StrictSerializer
 from stations import selectors
 from stations.choices import ConnectorStatus, FirmwareStatus, Registration, UploadStatus
-from stations.models import ChargingStation, Command, ConfigurationKey, ConnectionLog, Connector, DeviceVariable, Node
+from stations.models import (
+    ChargingStation,
+    Command,
+    ConfigurationKey,
+    ConnectionLog,
+    Connector,
+    DeviceVariable,
+    Node,
+    SecurityProfile,
+)
 from stations.services.provisioning import STATION_ID_MAX
 
 STATION = serializers.SlugRelatedField(slug_field="station_id", read_only=True, help_text="The station id.")
@@ -45,6 +54,8 @@ class StationSerializer(ModelSerializer):
                                           allow_blank=True, help_text="The station-wide OCPP status (connector 0).")
     current_sessions = serializers.IntegerField(read_only=True, help_text="Active sessions on the station.")
     connectors = StationConnectorSerializer(many=True, read_only=True)
+    password_change_pending = serializers.SerializerMethodField(
+        help_text="A new password was sent and the station has not accepted it yet.")
     # Blank until the station reports them; read-only model fields lose allow_blank, so it is said here.
     boot_status = serializers.ChoiceField(choices=Registration.choices, allow_blank=True, read_only=True)
     firmware_status = serializers.ChoiceField(choices=FirmwareStatus.choices, allow_blank=True, read_only=True)
@@ -57,8 +68,12 @@ class StationSerializer(ModelSerializer):
                   "meter_serial_number", "ocpp_version", "boot_status", "last_boot_at", "online", "last_seen", "node",
                   "status", "ocpp_status", "error_code", "status_at", "current_sessions", "firmware_status",
                   "firmware_status_at", "diagnostics_status", "diagnostics_status_at", "latitude", "longitude",
-                  "address", "connectors", "created_at", "updated_at"]
+                  "address", "connectors", "security_profile", "password_change_pending", "created_at", "updated_at"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_password_change_pending(self, station: ChargingStation) -> bool:
+        return station.password_command_id is not None
 
 
 class StationWriteSerializer(StrictSerializer):
@@ -76,6 +91,8 @@ class StationWriteSerializer(StrictSerializer):
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180,
                                          required=False, allow_null=True)
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    security_profile = serializers.ChoiceField(choices=SecurityProfile.choices, required=False,
+                                               help_text="0..3; 1 and 2 need a password (set with it or before).")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,3 +180,19 @@ class WaitSerializer(serializers.Serializer):
     wait = serializers.FloatField(required=False, default=0, min_value=0, max_value=MAX_WAIT,
                                   help_text=f"Seconds (at most {MAX_WAIT}) to wait for the final status before "
                                             "answering; 0: answer at once.")
+
+
+class PasswordRotationSerializer(StrictSerializer):
+    """POST /stations/{id}/password/: send the station a new HTTP Basic password."""
+
+    password = serializers.CharField(required=False, allow_blank=True, max_length=40, trim_whitespace=False,
+                                     write_only=True, help_text="The new password; omitted or empty: a random one. "
+                                                                "1.6: 16 to 20 characters, 2.0.1: 16 to 40.")
+    queue_for = serializers.IntegerField(required=False, default=24 * 3600, min_value=0, max_value=7 * 24 * 3600,
+                                         help_text="Seconds an offline station's command waits for it; 0: fail now.")
+
+
+class PasswordRotationResultSerializer(serializers.Serializer):
+    password = serializers.CharField(help_text="The new password: returned this once, stored hashed.")
+    command = CommandSerializer(allow_null=True, help_text="The command that sends it; null: the station never "
+                                                           "connected, so the password was set at once.")

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
@@ -27,12 +28,14 @@ from stations.api.serializers import (
     ConnectorSerializer,
     DeviceVariableSerializer,
     NodeSerializer,
+    PasswordRotationResultSerializer,
+    PasswordRotationSerializer,
     StationSerializer,
     StationWriteSerializer,
     WaitSerializer,
 )
 from stations.models import ChargingStation, Command, ConfigurationKey, ConnectionLog, Connector, DeviceVariable, Node
-from stations.services import StationSpec, issue_command, provision_station, wait_for_command
+from stations.services import StationSpec, issue_command, provision_station, security, wait_for_command
 from transactions.choices import TransactionStatus
 from transactions.models import Transaction
 
@@ -92,8 +95,36 @@ class StationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                                                             **data.validated_data)).data)
 
     def _provision(self, **fields) -> ChargingStation:
-        station, _ = provision_station(StationSpec(**fields))
+        profile = fields.pop("security_profile", None)
+        with transaction.atomic():  # a profile refused for want of a password leaves nothing half-provisioned
+            station, _ = provision_station(StationSpec(**fields))
+            if profile is not None:
+                security.set_security_profile(station_id=station.station_id, profile=profile)
         return _stations().get(pk=station.pk)
+
+    @extend_schema(summary="Send the station a new HTTP Basic password (operators)", parameters=[WAIT],
+                   request=PasswordRotationSerializer, responses={201: PasswordRotationResultSerializer})
+    @action(detail=True, methods=["post"])
+    def password(self, request, station_id: str):
+        """The new password is returned once; it replaces the old one when the station accepts the command."""
+        station = self.get_object()
+        data = PasswordRotationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wait = WaitSerializer(data=request.query_params)
+        wait.is_valid(raise_exception=True)
+        queue_for = data.validated_data["queue_for"]
+        with transaction.atomic(durable=True):  # committed before we wait for the answer
+            rotation = security.rotate_password(
+                station_id=station.station_id, password=data.validated_data.get("password", ""),
+                requested_by=request.user.get_username(), queue_for=timedelta(seconds=queue_for) if queue_for else None)
+        command = rotation.command
+        if command is not None and wait.validated_data["wait"] and not command.final:
+            command = wait_for_command(command.pk, timeout=wait.validated_data["wait"])
+        if command is not None and command.final:
+            security.settle(station_id=station.station_id)
+            command = Command.objects.select_related("station").get(pk=command.pk)
+        result = PasswordRotationResultSerializer({"password": rotation.password, "command": command})
+        return Response(result.data, status=status.HTTP_201_CREATED)
 
 
 class ConnectorViewSet(viewsets.ReadOnlyModelViewSet):

@@ -4,6 +4,10 @@ Each effect runs inside the transaction that stores the answer (services.record_
 CALLRESULT, so each first checks that the command was accepted: a rejection changes nothing. The payload
 of the command says what was asked (the key that was changed, the value that was set); the answer says
 what the station did. Also here: reading 2.0.1 component/variable shapes, shared with NotifyReport.
+
+The station's own password (1.6 AuthorizationKey, 2.0.1 SecurityCtrlr.BasicAuthPassword) is never kept as a value:
+its answer, accepted or not, settles the password rotation at once (services.security.settle_answer), which also
+blanks the password in the command and the message log.
 """
 
 from collections.abc import Iterator
@@ -15,7 +19,7 @@ from ocpp.v201.enums import Action as Action201
 from csms.router import handles_answer
 from stations import services
 from stations.choices import CommandStatus
-from stations.services import Characteristics, ReportedKey, ReportedVariable
+from stations.services import Characteristics, ReportedKey, ReportedVariable, security
 
 ACTUAL = enums.AttributeEnumType.actual.value
 VARIABLE_SET = frozenset({enums.SetVariableStatusEnumType.accepted, enums.SetVariableStatusEnumType.reboot_required})
@@ -40,10 +44,14 @@ def on_get_configuration(command, response: dict) -> None:
 
 @handles_answer("1.6", Action16.change_configuration)
 def on_change_configuration(command, response: dict) -> None:
+    key, value = command.payload["key"], command.payload["value"]
+    if key == security.AUTHORIZATION_KEY:  # the station's password: the key is known to be set, its value is not
+        security.settle_answer(command=command)
+        value = None
     # Accepted and RebootRequired both mean the station took the value (the latter applies it after a reboot).
     if _accepted(command):
-        services.record_configuration_change(station_id=command.station.station_id, key=command.payload["key"],
-                                             value=command.payload["value"], at=command.answered_at)
+        services.record_configuration_change(station_id=command.station.station_id, key=key, value=value,
+                                             at=command.answered_at)
 
 
 # 2.0.1 device model
@@ -63,11 +71,14 @@ def on_get_variables(command, response: dict) -> None:
 
 @handles_answer("2.0.1", Action201.set_variables)
 def on_set_variables(command, response: dict) -> None:
-    """Each result that says Accepted or RebootRequired: the variable now holds the value that was sent."""
+    """Each result that says Accepted or RebootRequired: the variable now holds the value that was sent (the
+    station's password: it is set, value not kept)."""
+    sent = {_identity(d["component"], d["variable"], d.get("attributeType", ACTUAL)):
+            None if security.is_password(d) else d["attributeValue"] for d in command.payload["setVariableData"]}
+    if security.sets_password(command):
+        security.settle_answer(command=command)
     if not _accepted(command):
         return
-    sent = {_identity(d["component"], d["variable"], d.get("attributeType", ACTUAL)): d["attributeValue"]
-            for d in command.payload["setVariableData"]}
     variables = []
     for r in response.get("setVariableResult", []):
         identity = _identity(r["component"], r["variable"], r.get("attributeType", ACTUAL))

@@ -1,10 +1,11 @@
-"""Node events about sockets and nodes (not OCPP actions): connect, disconnect, node heartbeat."""
+"""Node events about sockets and nodes (not OCPP actions): connect, disconnect, node heartbeat, stations seen."""
 
 from datetime import datetime
 
 from csms.envelope import Envelope
 from csms.router import handles_event
 from stations import services
+from stations.services.lifecycle import record_seen
 
 
 def _at(envelope: Envelope) -> datetime:
@@ -35,3 +36,11 @@ def on_node_heartbeat(envelope: Envelope) -> dict:
     if envelope.payload.get("stopping"):
         return {"marked_offline": services.mark_node_offline(node_id=envelope.node)}
     return {}
+
+
+@handles_event("seen")
+def on_seen(envelope: Envelope) -> dict:
+    """Heartbeats the node answered itself since its last report, {station id: {conn, at}}."""
+    stations = envelope.payload.get("stations", {})
+    seen = {station_id: (entry["conn"], datetime.fromisoformat(entry["at"])) for station_id, entry in stations.items()}
+    return {"matched": record_seen(seen=seen)}

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audited
 from csms import bus, router
 from csms.actions import COMMAND_ACTIONS
 from csms.envelope import Envelope, error_payload
@@ -39,6 +40,7 @@ ACCEPTING = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked", "A
 POLL_SECONDS = 0.1
 
 
+@audited(target_type="station", target="station_id", station="station_id", skip=("at", "station_id", "requested_by"))
 def issue_command(*, station_id: str, action: str, payload: dict[str, Any], requested_by: str = "",
                   queue_for: timedelta | None = None, at: datetime | None = None) -> Command:
     """Validate and store a command for the station, and send it (after commit) if the station is online.
@@ -147,10 +149,14 @@ def record_command_result(*, message_id: str, outcome: str, response: dict | Non
     return command
 
 
-def send_queued_commands(*, station_id: str, at: datetime) -> list[Command]:
-    """The station is back: send what waits for it (oldest first) and expire what waited too long."""
-    station = ChargingStation.objects.select_for_update(of=("self",)).select_related("node").get(
-        station_id=station_id)
+def send_queued_commands(*, station_id: str, at: datetime, station: ChargingStation | None = None) -> list[Command]:
+    """The station is back: send what waits for it (oldest first) and expire what waited too long.
+
+    `station`: the row, already locked by the caller with its node set (admission), saving a query per connect.
+    """
+    if station is None:
+        station = ChargingStation.objects.select_for_update(of=("self",)).select_related("node").get(
+            station_id=station_id)
     sent = []
     for command in Command.objects.select_for_update().filter(
             station=station, status=CommandStatus.PENDING, expires_at__isnull=False).order_by("created_at", "id"):

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from csms import bus
+from csms import batchscope, bus
 from csms.envelope import Envelope
 from stations.choices import ConnectionEvent, ConnectorStatus, RefusalReason, Registration
 from stations.models import ChargingStation, ConnectionLog, Connector, Node
 from stations.services.commands import send_queued_commands
+from stations.services.security import Transport, parse_remote, security_refusal
 from webhooks import payloads
 from webhooks import services as webhooks
 from webhooks.choices import Event
@@ -31,13 +32,16 @@ class Admission:
 def admit_connection(*, station_id: str, node_id: str, conn: str, ocpp_version: str | None,
                      offered: list[str], username: str | None, password: str | None,
                      remote_addr: str, at: datetime) -> Admission:
-    """Decide on a handshake, record it in the connection log and, if admitted, make this socket the owner."""
+    """Decide on a handshake, record it in the connection log and, if admitted, make this socket the owner.
+
+    `remote_addr` is node.handshake.peer's "host:port" with the socket's TLS marks (stations.services.security)."""
+    transport = parse_remote(remote_addr)
     log = ConnectionLog(station_ident=station_id[:255], node_id=node_id, conn=conn, ocpp_version=ocpp_version or "",
-                        subprotocols=",".join(offered)[:255], remote_addr=remote_addr[:64], at=at)
+                        subprotocols=",".join(offered)[:255], remote_addr=transport.address[:64], at=at)
     # Lock order: station row first, then its connectors (as in record_disconnect).
     station = ChargingStation.objects.select_for_update().filter(station_id=station_id).first()
     log.station = station
-    refusal = _refusal(station, ocpp_version, username, password)
+    refusal = _refusal(station, ocpp_version, transport, username, password)
     if refusal:
         reason, http_status = refusal
         log.event, log.reason = ConnectionEvent.REFUSED, reason
@@ -45,7 +49,7 @@ def admit_connection(*, station_id: str, node_id: str, conn: str, ocpp_version: 
         return Admission(accepted=False, http_status=http_status, reason=reason)
 
     previous_conn, was_online = station.conn, station.online
-    previous_node = Node.objects.filter(pk=station.node_id).values_list("node_id", flat=True).first() or ""
+    previous_node = _node_id(station.node_id) if previous_conn else ""
     station.node = _node(node_id, at)
     station.conn, station.online, station.last_seen, station.ocpp_version = conn, True, at, ocpp_version
     station.save(update_fields=["node", "conn", "online", "last_seen", "ocpp_version", "updated_at"])
@@ -62,12 +66,12 @@ def admit_connection(*, station_id: str, node_id: str, conn: str, ocpp_version: 
                          action="Close", payload={"reason": "replaced by a newer connection"})
         transaction.on_commit(lambda: bus.publish_to_node(previous_node, close))
     # Commands queued while the station was away go out now (the node holds them until the socket is ready).
-    send_queued_commands(station_id=station_id, at=at)
+    send_queued_commands(station_id=station_id, at=at, station=station)
     return Admission(accepted=True, boot_accepted=station.boot_status == Registration.ACCEPTED
                      and station.registration == Registration.ACCEPTED)
 
 
-def _refusal(station: ChargingStation | None, ocpp_version: str | None, username: str | None,
+def _refusal(station: ChargingStation | None, ocpp_version: str | None, transport: Transport, username: str | None,
              password: str | None) -> tuple[str, int] | None:
     if ocpp_version is None:
         return RefusalReason.NO_SUBPROTOCOL, 400
@@ -75,14 +79,22 @@ def _refusal(station: ChargingStation | None, ocpp_version: str | None, username
         return RefusalReason.UNKNOWN_STATION, 404
     if not station.enabled:
         return RefusalReason.DISABLED, 404
-    if station.password and (username != station.station_id or not station.check_password(password)):
-        return RefusalReason.BAD_CREDENTIALS, 401
-    return None
+    return security_refusal(station, transport, username, password)
 
 
 def _node(node_id: str, at: datetime) -> Node:
-    node, _ = Node.objects.get_or_create(node_id=node_id, defaults={"first_heartbeat": at, "last_heartbeat": at})
-    return node
+    """The node's row, created on first sight; read once per batch (a boot storm asks thousands of times)."""
+    def get() -> Node:
+        return Node.objects.get_or_create(node_id=node_id, defaults={"first_heartbeat": at, "last_heartbeat": at})[0]
+
+    return batchscope.memo(("node", node_id), get)
+
+
+def _node_id(pk: int | None) -> str:
+    if pk is None:
+        return ""
+    return batchscope.memo(("node-id", pk), lambda: Node.objects.filter(pk=pk).values_list("node_id", flat=True)
+                           .first() or "")
 
 
 def record_disconnect(*, station_id: str, node_id: str, conn: str, reason: str, at: datetime) -> bool:

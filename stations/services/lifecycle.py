@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
+from django.db import connection
+from django.db.models import Case, F, Q, Value, When
+
 from csms.exceptions import UnknownStation
 from stations.choices import ConnectorStatus
 from stations.models import ChargingStation, Connector
@@ -50,6 +53,24 @@ def record_boot(*, station_id: str, identity: BootIdentity, ocpp_version: str, a
 def record_heartbeat(*, station_id: str, at: datetime) -> int:
     """Update last seen; returns the rows changed (0 for a station that is not provisioned)."""
     return ChargingStation.objects.filter(station_id=station_id).update(last_seen=at, online=True)
+
+
+def record_seen(*, seen: dict[str, tuple[str, datetime]]) -> int:
+    """Heartbeats a node answered itself, {station id: (conn, at)}: what record_heartbeat does, for many stations
+    in one UPDATE per few hundred. An entry whose conn no longer owns its station is ignored (the station
+    reconnected or went offline since); last_seen only moves forward. Returns the stations matched."""
+    per_entry = 6  # query parameters one station costs: two in the filter, four in the CASE
+    size = max(1, min(500, (connection.features.max_query_params or 6000) // per_entry))
+    matched = 0
+    entries = sorted(seen.items())
+    for start in range(0, len(entries), size):
+        chunk = entries[start:start + size]
+        later = [When(Q(station_id=station_id, conn=conn) & (Q(last_seen__isnull=True) | Q(last_seen__lt=at)),
+                      then=Value(at)) for station_id, (conn, at) in chunk]
+        matched += ChargingStation.objects.filter(
+            station_id__in=[s for s, _ in chunk], conn__in=[c for _, (c, _) in chunk],
+        ).update(last_seen=Case(*later, default=F("last_seen")), online=True)
+    return matched
 
 
 def record_status(*, station_id: str, evse_id: int, connector_id: int, status: ConnectorStatus,

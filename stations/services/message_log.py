@@ -52,10 +52,13 @@ def record_exchanges(exchanges: list[tuple[Envelope, Envelope | None]]) -> list[
 
 
 def record_command_sent(*, command: Command, at: datetime) -> OcppMessage:
-    """Log the CALL of an operator's command as it leaves for the station."""
+    """Log the CALL of an operator's command as it leaves for the station; a new station password never is."""
+    from stations.services import security  # security reads the message log too
+
+    payload = security.redacted(command) if security.sets_password(command) else command.payload
     return OcppMessage.objects.create(station_id=command.station_id, conn=command.conn,
                                       direction=MessageDirection.OUT, kind=MessageKind.CALL, action=command.action,
-                                      message_id=command.message_id, payload=command.payload, at=at)
+                                      message_id=command.message_id, payload=payload, at=at)
 
 
 def record_command_answer(*, command: Command, kind: str, payload: dict[str, Any] | None,

@@ -1,5 +1,6 @@
-"""One station: its page (`station_detail`), the live fragment it polls (`station_live`), its timeline with hints,
-its OCPP message log, and the command form's POST (`station_command`, operators only).
+"""One station: its page (`station_detail`, which also takes the security part's POSTs), the live fragment it polls
+(`station_live`), its timeline with hints, its OCPP message log, and the command form's POST (`station_command`,
+operators only).
 
 Each page reads a fixed number of queries whatever the station holds (tests/portal/test_station_detail.py).
 Commands go through `issue_command` like the admin's and the API's; the answer is awaited here for a few
@@ -13,22 +14,23 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from csms.actions import COMMAND_ACTIONS
-from csms.exceptions import InvalidCommand
+from csms.exceptions import InvalidCommand, InvalidValue
 from csms.roles import can_operate, operator_required
 from stations import timeline
 from stations.choices import MessageDirection, MessageKind
-from stations.forms import CommandForm
+from stations.forms import CommandForm, PasswordRotationForm, SecurityProfileForm
 from stations.models import ChargingStation, Command, OcppMessage
-from stations.services import issue_command, operations, wait_for_command
+from stations.services import issue_command, operations, security, wait_for_command
 from stations.services.command_templates import command_template
 from transactions.choices import TransactionStatus
 from transactions.models import Transaction
@@ -91,9 +93,15 @@ def _with_answer(command: Command) -> Command:
     return command
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def station_detail(request: HttpRequest, station_id: str) -> HttpResponse:
     station = get_object_or_404(ChargingStation, station_id=station_id)
+    security_context = {}
+    if request.method == "POST":  # the security part's forms; the page is rendered, not redirected to, so a
+        if not can_operate(request.user):  # generated password is shown in this response only
+            raise PermissionDenied("operators only")
+        security_context = _security_post(request, station)
+        station.refresh_from_db()
     version = station.ocpp_version
     context = {
         **_live_context(station),
@@ -107,7 +115,41 @@ def station_detail(request: HttpRequest, station_id: str) -> HttpResponse:
     }
     if version and can_operate(request.user):
         context |= _command_context(station, _blank_form(version))
+    if can_operate(request.user):
+        context |= {"profile_form": SecurityProfileForm(initial={"security_profile": station.security_profile}),
+                    "password_form": PasswordRotationForm(), **security_context}
     return render(request, "stations/detail.html", context)
+
+
+def _security_post(request: HttpRequest, station: ChargingStation) -> dict:
+    """Set the security profile, or send the station a new password (stations.services.security)."""
+    if "security_profile" in request.POST:
+        form = SecurityProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                security.set_security_profile(station_id=station.station_id,
+                                              profile=form.cleaned_data["security_profile"])
+                return {"security_done": "Security profile saved."}
+            except InvalidValue as exc:
+                form.add_error("security_profile", str(exc))
+        return {"profile_form": form}
+    form = PasswordRotationForm(request.POST)
+    if not form.is_valid():
+        return {"password_form": form}
+    try:
+        with transaction.atomic(durable=True):  # committed before we wait for the answer
+            rotation = security.rotate_password(station_id=station.station_id,
+                                                password=form.cleaned_data["new_password"],
+                                                requested_by=request.user.get_username())
+    except InvalidValue as exc:
+        form.add_error("new_password", str(exc))
+        return {"password_form": form}
+    command = rotation.command
+    if command is not None and not command.final:
+        command = wait_for_command(command.pk, timeout=COMMAND_WAIT)
+    if command is not None and command.final:
+        security.settle(station_id=station.station_id)
+    return {"new_password": rotation.password, "rotation_command": command}
 
 
 @require_GET

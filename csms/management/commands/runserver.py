@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from csms.server import serve
+from node.transport import WebSocketProtocol
 
 
 class Command(BaseCommand):
@@ -29,4 +30,5 @@ class Command(BaseCommand):
         if settings.DEMO:
             call_command("seed_demo", host=host, port=int(port))
         self.stdout.write(f"CSMS on http://{host}:{port}/admin/  stations: ws://{host}:{port}/ocpp/<station id>")
-        serve("csms.asgi:application", host=host, port=int(port))
+        # The node's protocol, as `python -m node` runs: it names a client certificate's CN (security profile 3).
+        serve("csms.asgi:application", host=host, port=int(port), ws=WebSocketProtocol)

@@ -1,0 +1,60 @@
+"""Heartbeats a node answered itself, applied by central in bulk: the `seen` envelope."""
+
+from datetime import datetime
+
+import pytest
+
+from csms.envelope import Envelope
+from stations.models import ChargingStation
+from tests.support.envelopes import send
+from tests.support.factories import StationFactory
+
+pytestmark = pytest.mark.django_db
+EARLY, LATE = "2026-12-01T10:00:00.000Z", "2026-12-01T10:05:00.000Z"
+
+
+def seen(entries: dict[str, tuple[str, str]]) -> Envelope:
+    return Envelope(kind="seen", node="node-a",
+                    payload={"stations": {s: {"conn": conn, "at": at} for s, (conn, at) in entries.items()}})
+
+
+def last_seen(station_id: str) -> datetime | None:
+    return ChargingStation.objects.get(station_id=station_id).last_seen
+
+
+def test_many_stations_seen_are_updated_with_one_query_per_chunk(django_assert_max_num_queries):
+    stations = [StationFactory(station_id=f"CP-{i:04d}", conn=f"conn-{i}", online=True) for i in range(450)]
+    with django_assert_max_num_queries(5):  # 450 stations: 3 UPDATEs on SQLite, 1 on PostgreSQL; and the commit
+        reply = send(seen({s.station_id: (s.conn, LATE) for s in stations}))
+    assert reply["kind"] == "seen" and reply["payload"] == {"matched": 450}
+    assert set(ChargingStation.objects.values_list("last_seen", flat=True)) == {datetime.fromisoformat(LATE)}
+
+
+def test_an_entry_from_a_connection_that_no_longer_owns_the_station_is_ignored():
+    StationFactory(station_id="CP-MOVED", conn="conn-new", online=True, last_seen=datetime.fromisoformat(EARLY))
+    StationFactory(station_id="CP-GONE", conn="", online=False, last_seen=datetime.fromisoformat(EARLY))
+
+    reply = send(seen({"CP-MOVED": ("conn-old", LATE), "CP-GONE": ("conn-old", LATE)}))
+
+    assert reply["payload"] == {"matched": 0}
+    assert last_seen("CP-MOVED") == last_seen("CP-GONE") == datetime.fromisoformat(EARLY)
+    assert not ChargingStation.objects.get(station_id="CP-GONE").online
+
+
+def test_last_seen_never_moves_back():
+    StationFactory(station_id="CP-1", conn="conn-1", online=True, last_seen=datetime.fromisoformat(LATE))
+    StationFactory(station_id="CP-2", conn="conn-2", online=True, last_seen=None)
+
+    send(seen({"CP-1": ("conn-1", EARLY), "CP-2": ("conn-2", EARLY)}))  # a report retried after a newer message
+
+    assert last_seen("CP-1") == datetime.fromisoformat(LATE)
+    assert last_seen("CP-2") == datetime.fromisoformat(EARLY)
+
+
+def test_an_unknown_station_in_the_report_does_not_spoil_the_others():
+    StationFactory(station_id="CP-1", conn="conn-1", online=True)
+
+    reply = send(seen({"CP-NOBODY": ("conn-x", LATE), "CP-1": ("conn-1", LATE)}))
+
+    assert reply["payload"] == {"matched": 1}
+    assert last_seen("CP-1") == datetime.fromisoformat(LATE)
