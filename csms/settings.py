@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "stations",
     "transactions",
     "webhooks",  # integrators' webhook endpoints and deliveries
+    "audit",  # the log of operator actions, login throttling
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.AuditMiddleware",  # after authentication: operator actions are recorded with their user
     # Every portal page needs a login; the login page, the admin and /health opt out.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -184,5 +186,17 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-if not DEBUG and not SQLITE:
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = read("SECURE_COOKIES", env.bool, True)
+# --- Security (README "Portal and API security"). `manage.py check --deploy` leaves W005 (HSTS without
+# subdomains), W008 (no HTTPS redirect: the proxy's job) and W021 (no HSTS preload) unless they are configured.
+# Production means DEBUG off on a real database: the embedded SQLite mode is served over plain HTTP on
+# 127.0.0.1, where a browser drops Secure cookies. SECURE_COOKIES overrides either way.
+PRODUCTION = not DEBUG and not SQLITE
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = read("SECURE_COOKIES", env.bool, PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if DEBUG:  # the env values stand for production; a debug site keeps plain HTTP working
+    SECURE_HSTS_SECONDS, SECURE_SSL_REDIRECT = 0, False
+if PROXY_SSL_HEADER:  # noqa: F405 - from csms.config
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_SSL_HEADER.upper().replace("-", "_"), "https")  # noqa: F405

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
+from audit.services import audited
 from csms.exceptions import InvalidValue
 from stations.choices import Registration
 from stations.models import ChargingStation
@@ -38,6 +39,7 @@ def validate_station_id(station_id: str) -> None:
                            field="station_id")
 
 
+@audited(target_type="station", target="spec.station_id", station="spec.station_id")
 @transaction.atomic
 def provision_station(spec: StationSpec) -> tuple[ChargingStation, str]:
     """Create or update a station; returns it and "created", "updated" or "unchanged".

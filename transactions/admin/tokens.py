@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from audit import services as audit
 from csms.exceptions import InvalidValue
 from transactions.choices import TokenStatus, TokenType, TransactionStatus
 from transactions.models import IdToken
@@ -102,5 +103,7 @@ class IdTokenAdmin(admin.ModelAdmin):
 
     def _set_status(self, request, queryset, status):
         changed = queryset.exclude(status=status).update(status=status, updated_at=timezone.now())
+        audit.record_each(action="admin_set_token_status", target_type="id_token", params={"status": status},
+                          targets=list(queryset.values_list("value", flat=True)))
         self.message_user(request, ngettext("%d token set to %s.", "%d tokens set to %s.", changed) % (
             changed, status.label), messages.SUCCESS)

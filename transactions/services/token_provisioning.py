@@ -17,6 +17,7 @@ from typing import TextIO
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audited
 from csms.exceptions import InvalidValue
 from transactions.choices import TokenStatus, TokenType
 from transactions.models import IdToken
@@ -69,6 +70,7 @@ def validate_parent(token: IdToken, parent: IdToken | None) -> None:
         raise InvalidValue(f"{token.value} is the parent of other tokens, so it cannot join a group", field="parent")
 
 
+@audited(target_type="id_token", target="spec.value")
 @transaction.atomic
 def provision_token(*, spec: IdTokenSpec) -> tuple[IdToken, str]:
     """Create or update a token; returns it and "created", "updated" or "unchanged".
