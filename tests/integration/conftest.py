@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.support import processes, services
+from tests.support import outages, processes, services
 
 pytestmark = pytest.mark.integration
 
@@ -85,6 +85,23 @@ class Stack:
         return {"online": online, "node": node, "conn": conn, "ocpp": version, "vendor": vendor,
                 "last_seen": last_seen}
 
+    def import_stations(self, station_ids: list[str]) -> None:
+        """Admit stations through the operator's CSV import: one command, whatever columns the model grows."""
+        csv = "station_id,registration\n" + "".join(f"{s},Accepted\n" for s in station_ids)
+        done = subprocess.run([sys.executable, str(processes.ROOT / "manage.py"), "import_stations", "-"],
+                              input=csv, env=self.env, cwd=processes.ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+    def use_database(self, database) -> None:
+        """Processes started from now on use `database` (a fault test's own server) instead of this stack's."""
+        self.db.drop()
+        self.db = database
+        self.env["DATABASE_URL"] = database.url
+
+    def use_broker(self, url: str) -> None:
+        """Processes started from now on use the broker at `url` (a fault test's own) instead of this stack's vhost."""
+        self.env["BROKER_URL"] = url
+
     def _track(self, proc: processes.Process) -> processes.Process:
         self.procs.append(proc)
         return proc
@@ -104,6 +121,25 @@ def stack(pg_template, tmp_path, request):
         for proc in s.procs:
             sys.stderr.write(f"\n----- {proc.name} -----\n{proc.log()[-4000:]}")
     s.close()
+
+
+@pytest.fixture
+def own_rabbitmq(tmp_path):
+    """A RabbitMQ node of this test's own, to restart (tests/support/outages.py); request it before `stack`."""
+    broker = outages.OwnRabbitMQ(tmp_path)
+    yield broker
+    broker.close()
+
+
+@pytest.fixture
+def own_postgres(tmp_path):
+    """A migrated PostgreSQL cluster of this test's own, to restart; request it before `stack`."""
+    env = {**os.environ, "SECRET_KEY": "it", "DEMO": "false"}
+    env.pop("BROKER_URL", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    cluster = outages.OwnPostgres(tmp_path, env)
+    yield cluster
+    cluster.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
