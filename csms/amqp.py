@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from kombu import Connection, Exchange, Queue, binding
 
-from csms.bus import Batcher, BusUnavailable, Deliver
+from csms.bus import Batcher, BusUnavailable, Deliver, Item, await_replies
 from csms.envelope import Envelope, EnvelopeError
 
 log = logging.getLogger(__name__)
@@ -83,34 +83,38 @@ class AmqpTransport:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deliver: Deliver | None = None
-        self._batcher = Batcher(self._publish_batch, window=settings.BUS_BATCH_WINDOW, limit=settings.BUS_BATCH_MAX)
+        self._batcher = Batcher(self._publish_batch, window=settings.BUS_BATCH_WINDOW, limit=settings.BUS_BATCH_MAX,
+                                in_flight=settings.BUS_BATCHES_IN_FLIGHT)
 
     async def request(self, envelopes: list[Envelope], timeout: float) -> list[Envelope | None]:
         if not self._ready.is_set():
             raise BusUnavailable("not connected to the broker")
         loop = asyncio.get_running_loop()
         envelopes = [e if e.id else replace(e, id=uuid.uuid4().hex) for e in envelopes]
-        futures = []
+        items = []
         for e in envelopes:
             future = self._pending[(e.conn, e.id)] = loop.create_future()
-            futures.append(future)
+            items.append((e, future))
         try:
-            async with asyncio.timeout(timeout):
-                await self._batcher.submit(envelopes)
-                return list(await asyncio.gather(*futures))
-        except TimeoutError as exc:
-            raise BusUnavailable(f"central did not answer within {timeout}s") from exc
-        except Exception as exc:  # broker refused or unreachable after retries
-            raise BusUnavailable(f"could not publish to the broker: {exc}") from exc
+            self._batcher.add(items)
+            return await await_replies([future for _, future in items], timeout)
         finally:
             for e in envelopes:
                 self._pending.pop((e.conn, e.id), None)
 
-    async def _publish_batch(self, envelopes: list[Envelope]) -> None:
-        """One task for the whole batch: one publish, one confirm, one commit at central."""
-        bodies = [e.to_dict() for e in envelopes]
-        await asyncio.get_running_loop().run_in_executor(self._publisher, self._send, bodies,
-                                                         settings.OCPP_CALL_TIMEOUT)
+    async def _publish_batch(self, items: list[Item]) -> None:
+        """One task for the whole batch: one publish, one confirm, one commit at central. Returns when every
+        reply is in (or the wait is over), which is what frees the batch's slot (csms.bus.Batcher)."""
+        bodies = [e.to_dict() for e, _ in items]
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._publisher, self._send, bodies,
+                                                             settings.OCPP_CALL_TIMEOUT)
+        except Exception as exc:  # broker refused or unreachable after retries
+            for _, future in items:
+                if not future.done():
+                    future.set_exception(BusUnavailable(f"could not publish to the broker: {exc}"))
+            return
+        await asyncio.wait([future for _, future in items], timeout=settings.OCPP_CALL_TIMEOUT)
 
     @staticmethod
     def _send(bodies: list[dict[str, Any]], expires: float) -> None:

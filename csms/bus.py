@@ -39,60 +39,73 @@ class Transport(Protocol):
         """Stop consuming (shutdown)."""
 
 
+Item = tuple[Envelope, "asyncio.Future[Envelope | None]"]
+
+
 class Batcher:
-    """Gathers what many coroutines submit within `window` seconds (at most `limit` envelopes) into one `send`.
+    """Gathers the envelopes many coroutines add into batches, each handed to one `send`.
 
     One task and one commit per message caps the pipeline near 1,000 calls/s on 2 cores (DESIGN.md, "Costs
-    measured"); a batch shares them. `send` gets the batch in submission order and returns one reply per
-    envelope (or None when replies arrive another way); each submitter gets its own slice, or `send`'s exception.
+    measured"); a batch shares them. A batch leaves `window` seconds after its first envelope, or at once when
+    it holds `limit`, but never while `in_flight` earlier batches are still unanswered: meanwhile it keeps
+    growing, so the busier central is, the larger (and cheaper per message) the batches get, and central's
+    queue stays short instead of filling with tiny batches. `send` must settle every future of its batch
+    (a reply, None, or an exception such as BusUnavailable) before it returns; it frees a slot when it does.
     """
 
-    def __init__(self, send: Callable[[list[Envelope]], Awaitable[list[Envelope | None] | None]], *,
-                 window: float, limit: int) -> None:
-        self._send, self._window, self._limit = send, window, limit
-        self._open: list[Envelope] | None = None
-        self._done: asyncio.Future | None = None
+    def __init__(self, send: Callable[[list[Item]], Awaitable[None]], *, window: float, limit: int,
+                 in_flight: int) -> None:
+        self._send, self._window, self._limit, self._in_flight = send, window, limit, in_flight
+        self._queue: list[Item] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._due = False  # the window of the oldest queued envelope has passed
         self._running: set[asyncio.Task] = set()
 
-    async def submit(self, envelopes: list[Envelope]) -> list[Envelope | None] | None:
-        loop = asyncio.get_running_loop()
-        if self._open is None:
-            self._open, self._done = [], loop.create_future()
-            self._done.add_done_callback(_retrieved)  # submitters that timed out no longer read an error
-            if self._window > 0:
-                self._timer = loop.call_later(self._window, self._flush)
-        batch, done, start = self._open, self._done, len(self._open)
-        batch.extend(envelopes)
-        if len(batch) >= self._limit or self._window <= 0:
-            self._flush()
-        replies = await asyncio.shield(done)  # a cancelled submitter must not cancel the others' batch
-        return None if replies is None else replies[start:start + len(envelopes)]
+    def add(self, items: list[Item]) -> None:
+        self._queue.extend(items)
+        if len(self._queue) >= self._limit or self._window <= 0:
+            self._due = True
+        elif self._timer is None and not self._due:
+            self._timer = asyncio.get_running_loop().call_later(self._window, self._window_passed)
+        self._pump()
 
-    def _flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        batch, done, self._open, self._done = self._open, self._done, None, None
-        if batch:
-            task = asyncio.get_running_loop().create_task(self._run(batch, done))
+    def _window_passed(self) -> None:
+        self._timer, self._due = None, True
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._queue and self._due and len(self._running) < self._in_flight:
+            batch, self._queue = self._queue[:self._limit], self._queue[self._limit:]
+            self._due = len(self._queue) >= self._limit
+            if self._timer is not None and not self._queue:
+                self._timer.cancel()
+                self._timer = None
+            task = asyncio.get_running_loop().create_task(self._run(batch))
             self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        if self._queue and not self._due and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._window, self._window_passed)
 
-    async def _run(self, batch: list[Envelope], done: asyncio.Future) -> None:
+    async def _run(self, batch: list[Item]) -> None:
         try:
-            replies = await self._send(batch)
-        except BaseException as exc:  # noqa: BLE001 - every submitter must hear of it, whatever it is
-            done.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-        else:
-            done.set_result(replies)
+            await self._send(batch)
+        except Exception as exc:  # a send that failed without settling: every caller must hear of it
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(BusUnavailable(f"could not reach central: {exc}"))
+        finally:
+            self._running.discard(asyncio.current_task())
+            if self._queue:
+                self._due = True  # what waited for a free slot has waited long enough
+            self._pump()
 
 
-def _retrieved(future: asyncio.Future) -> None:
-    if not future.cancelled():
-        future.exception()
+async def await_replies(futures: list[asyncio.Future], timeout: float) -> list[Envelope | None]:
+    """The replies to one request, or BusUnavailable when central does not answer in time."""
+    try:
+        async with asyncio.timeout(timeout):
+            return list(await asyncio.gather(*futures))
+    except TimeoutError as exc:
+        raise BusUnavailable(f"central did not answer within {timeout}s") from exc
 
 
 class InProcessTransport:
@@ -100,20 +113,23 @@ class InProcessTransport:
 
     def __init__(self) -> None:
         self._nodes: dict[str, tuple[asyncio.AbstractEventLoop, Deliver]] = {}
-        self._batcher = Batcher(self._handle, window=settings.BUS_BATCH_WINDOW, limit=settings.BUS_BATCH_MAX)
+        # One sync thread: one batch at a time, the next one gathering meanwhile.
+        self._batcher = Batcher(self._handle, window=settings.BUS_BATCH_WINDOW, limit=settings.BUS_BATCH_MAX,
+                                in_flight=1)
 
     async def request(self, envelopes: list[Envelope], timeout: float) -> list[Envelope | None]:
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._batcher.submit(envelopes)
-        except TimeoutError as exc:
-            raise BusUnavailable(f"central did not answer within {timeout}s") from exc
+        loop = asyncio.get_running_loop()
+        items = [(e, loop.create_future()) for e in envelopes]
+        self._batcher.add(items)
+        return await await_replies([future for _, future in items], timeout)
 
     @staticmethod
-    async def _handle(envelopes: list[Envelope]) -> list[Envelope | None]:
+    async def _handle(items: list[Item]) -> None:
         handle = sync_to_async(import_string(settings.CENTRAL_HANDLER), thread_sensitive=True)
-        replies = await handle([e.to_dict() for e in envelopes])
-        return [Envelope.from_dict(r) if r else None for r in replies]
+        replies = await handle([e.to_dict() for e, _ in items])
+        for (_, future), reply in zip(items, replies, strict=True):
+            if not future.done():  # its caller may have given up
+                future.set_result(Envelope.from_dict(reply) if reply else None)
 
     async def attach_node(self, node_id: str, deliver: Deliver) -> None:
         self._nodes[node_id] = (asyncio.get_running_loop(), deliver)

@@ -46,6 +46,33 @@ def raise_open_file_limit() -> tuple[int, int]:
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
+def worker_pool() -> str:
+    """The Celery pool and concurrency of the distributed target's one worker, "prefork:2" unless
+    BENCH_WORKER_POOL says otherwise (e.g. "threads:8")."""
+    spec = os.environ.get("BENCH_WORKER_POOL", "prefork:2")
+    pool, _, concurrency = spec.partition(":")
+    if pool not in ("prefork", "threads", "solo") or not concurrency.isdigit() or not 1 <= int(concurrency) <= 64:
+        raise ValueError(f"BENCH_WORKER_POOL: expected <prefork|threads|solo>:<1..64>, got {spec!r}")
+    return spec
+
+
+def descendants(pids: list[int]) -> list[int]:
+    """The pids and every live process below them (a prefork worker's children do its work)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(pids)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
 def base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("BROKER_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
     env.update(SECRET_KEY="bench", DEMO="false", PYTHONUNBUFFERED="1")
@@ -173,9 +200,10 @@ class Distributed(Target):
                 subprocess.run(["rabbitmqctl", "-q", *args], check=True, timeout=60, capture_output=True)
                 self._vhost_made = True
             env = {**base_env(), "DATABASE_URL": f"{PG}/{self.db}", "BROKER_URL": f"{AMQP}/{self.vhost}"}
-            # As the Procfile runs them (threads pool, concurrency 8, INFO logs).
+            # As the Procfile runs it: one worker, WORKER_POOL (prefork: a process per core, past the GIL).
+            pool, _, concurrency = worker_pool().partition(":")
             worker = Process(f"{self.name}-worker", [
-                CELERY, "-A", "csms", "worker", "-Q", "csms.central", "--pool", "threads", "--concurrency", "8",
+                CELERY, "-A", "csms", "worker", "-Q", "csms.central", "--pool", pool, "--concurrency", concurrency,
                 "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", "bench-worker@%h"], env, log_dir)
             self.procs.append(worker)
             worker.wait_log("ready.", timeout=90)

@@ -75,7 +75,8 @@ class Command(BaseCommand):
         self.t0 = time.monotonic()
         config = {k: o[k] for k in ("targets", "scenarios", "connections", "loads", "seconds", "tp_stations", "storm",
                                     "runs", "call_timeout")} | {"started": started.isoformat(timespec="seconds"),
-                                                                "open_file_limit": soft, "command": self._argv()}
+                                                                "open_file_limit": soft, "command": self._argv(),
+                                                                "worker_pool": stack.worker_pool()}
         count = max(o["connections"], o["storm"], o["tp_stations"])
         ids = load.station_ids(PREFIX, count)
         tags = [f"{load.TAG_PREFIX}{i:04d}" for i in range(1, o["tp_stations"] + 1)]
@@ -194,7 +195,7 @@ class Command(BaseCommand):
 
     def throughput(self, t: stack.Target, o: dict, rate: float, logs: Path, tag: str) -> dict:
         self.progress(f"throughput: {rate:g} calls/s for {o['seconds']:g}s over {o['tp_stations']} stations")
-        pids = [p.pid for p in t.procs]
+        pids = stack.descendants([p.pid for p in t.procs])  # children read now live through the load
         cpu = sum(cpu_seconds(p) for p in pids)
         figures = load.run_throughput(t.url, rate=rate, seconds=o["seconds"], stations=o["tp_stations"],
                                       prefix=PREFIX, ocpp="mixed", compression=True, call_timeout=o["call_timeout"],
