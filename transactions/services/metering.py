@@ -15,9 +15,9 @@ from decimal import Decimal
 from ocpp.v16.enums import UnitOfMeasure, ValueFormat
 from ocpp.v201.enums import LocationEnumType, MeasurandEnumType, PhaseEnumType, ReadingContextEnumType
 
-from stations.models import ChargingStation
 from transactions.choices import NoteKind
 from transactions.models import MeterValue, Transaction
+from transactions.services.inserts import insert_new
 from transactions.services.notes import add_note
 
 ENERGY_REGISTER = MeasurandEnumType.energy_active_import_register.value
@@ -114,7 +114,7 @@ class Recorded:
     repeated: int
 
 
-def record_samples(*, station: ChargingStation, transaction: Transaction | None, evse_id: int, connector_id: int,
+def record_samples(*, station_pk: int, transaction: Transaction | None, evse_id: int, connector_id: int,
                    samples: Iterable[Sample], at: datetime, message_id: str = "") -> Recorded:
     """Store each sample once (a replay finds the unique sample key) and update the session's readings.
 
@@ -126,16 +126,20 @@ def record_samples(*, station: ChargingStation, transaction: Transaction | None,
         readings.setdefault(tuple(getattr(reading, f) for f in KEY), reading)
     if not readings:
         return Recorded([], 0)
-    stored = set(MeterValue.objects.filter(
-        station=station, evse_id=evse_id, connector_id=connector_id,
-        timestamp__in={r.timestamp for r in readings.values()}).values_list(*KEY))
-    new = [MeterValue(station=station, transaction=transaction, evse_id=evse_id, connector_id=connector_id,
-                      timestamp=r.timestamp, measurand=r.measurand, phase=r.phase, location=r.location,
-                      context=r.context, unit=r.unit, format=r.format, value=r.value, raw_value=r.raw,
-                      signed=r.signed, received_at=at)
-           for key, r in readings.items() if key not in stored]
-    # ignore_conflicts: a replay racing this one past the check above is still stored once.
-    MeterValue.objects.bulk_create(new, ignore_conflicts=True)
+    rows = [MeterValue(station_id=station_pk, transaction=transaction, evse_id=evse_id, connector_id=connector_id,
+                       timestamp=r.timestamp, measurand=r.measurand, phase=r.phase, location=r.location,
+                       context=r.context, unit=r.unit, format=r.format, value=r.value, raw_value=r.raw,
+                       signed=r.signed, received_at=at)
+            for r in readings.values()]
+    # One statement: the sample key's unique constraint skips what a replay (or a racing worker) stored already.
+    pks = insert_new(rows)
+    if len(pks) == len(rows):
+        new = rows
+    elif not pks:
+        new = []
+    else:  # part of a replay: which keys are the new rows'
+        fresh = set(MeterValue.objects.filter(pk__in=pks).values_list(*KEY))
+        new = [row for row, key in zip(rows, readings, strict=True) if key in fresh]
     if transaction is not None:
         _update_readings(transaction, new, at=at, message_id=message_id)
     return Recorded(new, len(readings) - len(new))

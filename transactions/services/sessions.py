@@ -5,6 +5,10 @@ station says about a session is refused for being odd or repeated: it is stored,
 what was odd becomes a DataQualityNote. Re-sends find their row through the unique constraints on
 Transaction, MeterValue and TransactionEventRecord. Lock order: the station row, then the
 transaction row (select_for_update), so messages about one station queue up instead of racing.
+
+Queries are few on the paths every charging session repeats (MeterValues, TransactionEvent Updated): one
+query locks the station and the session together, samples and event records go in with one
+INSERT ... ON CONFLICT DO NOTHING each, and the session's UPDATE writes only the columns the message changed.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from audit.services import audited
 from csms.exceptions import UnknownStation
 from stations.models import ChargingStation
 from transactions.choices import AuthStatus, EventType, NoteKind, TokenType, TransactionStatus
 from transactions.models import Transaction, TransactionEventRecord
 from transactions.services import metering, remote_starts, reservations
+from transactions.services.inserts import insert_new
 from transactions.services.metering import Recorded, Sample
 from transactions.services.notes import add_note
 from transactions.services.tokens import Authorization, authorize
@@ -32,6 +38,7 @@ V16, V201 = "1.6", "2.0.1"
 ACTIVE, ENDED = TransactionStatus.ACTIVE, TransactionStatus.ENDED
 ID_LIMIT = 2**63
 PLACE_LIMIT = 2**31  # EVSE and connector columns hold 0 .. 2**31 - 1 on every database
+COLUMNS = [f.attname for f in Transaction._meta.concrete_fields if not f.primary_key]
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,37 @@ def _station(station_id: str) -> ChargingStation:
         raise UnknownStation(f"station {station_id!r} is not provisioned") from None
 
 
+def _locked(station_id: str, *, limit: int = 1, **match) -> list[Transaction]:
+    """The station's sessions that match (by pk when `limit` > 1), locked after their station, in one query.
+
+    Lock order kept: the subquery locks the station row, and only rows it let through reach the top-level lock
+    of the sessions' rows. An empty answer may not have locked the station: call _station then. The station
+    itself is loaded only where a path needs more than its pk (a note, a webhook), after its lock.
+    """
+    station = ChargingStation.objects.select_for_update().filter(station_id=station_id).order_by().values("pk")
+    rows = Transaction.objects.select_for_update(of=("self",)).filter(station__in=station, **match)
+    rows = list(rows.order_by("pk")[:limit] if limit > 1 else rows.order_by()[:1])
+    for transaction in rows:
+        _as_read(transaction)
+    return rows
+
+
+def _as_read(transaction: Transaction) -> Transaction:
+    """Remember the locked row's values, so that _touch writes back only what this message changed."""
+    transaction._as_read = {name: getattr(transaction, name) for name in COLUMNS}
+    return transaction
+
+
 def _touch(transaction: Transaction, at: datetime) -> None:
-    """Any message about a session: it is alive again."""
+    """Any message about a session: it is alive again. Saves the session (only changed columns when known)."""
     transaction.last_message_at, transaction.stale = at, False
-    transaction.save()
+    as_read = getattr(transaction, "_as_read", None)
+    if as_read is None:
+        transaction.save()
+        return
+    changed = [name for name, value in as_read.items() if getattr(transaction, name) != value]
+    transaction.save(update_fields=[*changed, "updated_at"])
+    _as_read(transaction)
 
 
 def _note(transaction: Transaction, kind: NoteKind, detail: str, at: datetime, message_id: str) -> None:
@@ -134,20 +168,21 @@ def start_transaction(*, station_id: str, evse_id: int, connector_id: int, id_to
     return transaction, auth
 
 
-def _transaction_16(station: ChargingStation, transaction_id: int, *, evse_id: int | None, connector_id: int | None,
+def _transaction_16(station_id: str, transaction_id: int, *, evse_id: int | None, connector_id: int | None,
                     at: datetime, message_id: str) -> Transaction:
-    """The session central issued `transaction_id` for, locked; an id it never issued becomes an orphan row."""
+    """The session central issued `transaction_id` for, locked after its station; an id it never issued becomes
+    an orphan row. Raises UnknownStation."""
     if 0 < transaction_id < ID_LIMIT:  # anything else cannot be a primary key, and must not reach the database
-        transaction = Transaction.objects.select_for_update().filter(
-            pk=transaction_id, station=station, ocpp_version=V16, orphan=False).first()
-        if transaction is not None:
-            transaction.station = station  # already loaded and locked: no second query
-            return transaction
+        found = _locked(station_id, pk=transaction_id, ocpp_version=V16, orphan=False)
+        if found:
+            return found[0]
+    station = _station(station_id)
     transaction, created = Transaction.objects.select_for_update().get_or_create(
         station=station, station_tx_id=str(transaction_id),
         defaults={"ocpp_version": V16, "orphan": True, "evse_id": evse_id, "connector_id": connector_id,
                   "last_message_at": at})
     transaction.station = station
+    _as_read(transaction)
     if created:
         _note(transaction, NoteKind.UNKNOWN_TRANSACTION, f"transactionId {transaction_id} was never issued by "
               "central; recorded as an orphan session", at, message_id)
@@ -161,8 +196,7 @@ def stop_transaction(*, station_id: str, transaction_id: int, meter_stop_wh: Dec
 
     Returns the session and, when the stop names an idTag, that tag's authorisation to answer.
     """
-    station = _station(station_id)
-    transaction = _transaction_16(station, transaction_id, evse_id=None, connector_id=None, at=at,
+    transaction = _transaction_16(station_id, transaction_id, evse_id=None, connector_id=None, at=at,
                                   message_id=message_id)
     if problem := _energy_problem("meterStop", meter_stop_wh):
         _note(transaction, NoteKind.CONFLICT, problem, at, message_id)
@@ -198,7 +232,7 @@ def _record(transaction: Transaction, samples: Sequence[Sample], *, at: datetime
             evse_id: int | None = None, connector_id: int | None = None, note_repeats: bool = True) -> Recorded:
     """Store samples on the session, by default on its EVSE and connector (0 when unknown)."""
     recorded = metering.record_samples(
-        station=transaction.station, transaction=transaction,
+        station_pk=transaction.station_id, transaction=transaction,
         evse_id=(transaction.evse_id or 0) if evse_id is None else evse_id,
         connector_id=(transaction.connector_id or 0) if connector_id is None else connector_id,
         samples=samples, at=at, message_id=message_id)
@@ -212,24 +246,26 @@ def record_meter_values(*, station_id: str, evse_id: int, connector_id: int, sam
                         on_active_transaction: bool = False) -> Transaction | None:
     """Store MeterValues: on the 1.6 session `transaction_id`, else (`on_active_transaction`, 2.0.1) on the EVSE's
     one active session, else on the connector alone (EVSE 0: the station's main meter). Returns the session."""
-    station = _station(station_id)
+    station_pk = transaction = None
     if problem := _place_problem(evse_id, connector_id):
+        station = _station(station_id)
+        station_pk = station.pk
         add_note(station=station, transaction=None, kind=NoteKind.CONFLICT, detail=f"MeterValues: {problem}", at=at,
                  message_id=message_id)
         evse_id = connector_id = 0
-    transaction = None
     if transaction_id is not None:
-        transaction = _transaction_16(station, transaction_id, evse_id=evse_id, connector_id=connector_id, at=at,
+        transaction = _transaction_16(station_id, transaction_id, evse_id=evse_id, connector_id=connector_id, at=at,
                                       message_id=message_id)
     elif on_active_transaction and evse_id:
-        active = list(Transaction.objects.select_for_update().filter(station=station, evse_id=evse_id, status=ACTIVE)
-                      .order_by("pk")[:2])
+        active = _locked(station_id, limit=2, evse_id=evse_id, status=ACTIVE)
+        if not active:  # the station may not be locked yet: lock it, then look again
+            station_pk = _station(station_id).pk
+            active = _locked(station_id, limit=2, evse_id=evse_id, status=ACTIVE)
         transaction = active[0] if len(active) == 1 else None
-        if transaction is not None:
-            transaction.station = station
+        station_pk = active[0].station_id if active else station_pk  # two sessions: the station is locked
     if transaction is None:
-        metering.record_samples(station=station, transaction=None, evse_id=evse_id, connector_id=connector_id,
-                                samples=samples, at=at, message_id=message_id)
+        metering.record_samples(station_pk=station_pk or _station(station_id).pk, transaction=None, evse_id=evse_id,
+                                connector_id=connector_id, samples=samples, at=at, message_id=message_id)
         return None
     if transaction.status == ENDED:
         _note(transaction, NoteKind.AFTER_END, "MeterValues after the session ended; stored", at, message_id)
@@ -249,20 +285,20 @@ def record_transaction_event(*, station_id: str, event: TransactionEventData, at
     Returns the session and, when the event carries an idToken, its authorisation to answer.
     An exact re-send (a seqNo already seen) changes nothing; Ended is final.
     """
-    station = _station(station_id)
     problem = _place_problem(event.evse_id, event.connector_id)
     if problem:
         event = replace(event, evse_id=None, connector_id=None)
-    transaction = _transaction_201(station, event, at=at, message_id=message_id)
+    transaction = _transaction_201(station_id, event, at=at, message_id=message_id)
     if problem:
         _note(transaction, NoteKind.CONFLICT, problem, at, message_id)
-    record, fresh = TransactionEventRecord.objects.get_or_create(
-        transaction=transaction, seq_no=event.seq_no,
-        defaults={"event_type": event.event_type, "trigger_reason": event.trigger_reason,
-                  "timestamp": event.timestamp, "offline": event.offline, "payload": event.payload,
-                  "message_id": message_id, "received_at": at})
+    # No savepoint: the (transaction, seqNo) constraint skips a re-sent event instead of raising.
+    fresh = insert_new([TransactionEventRecord(
+        transaction=transaction, seq_no=event.seq_no, event_type=event.event_type,
+        trigger_reason=event.trigger_reason, timestamp=event.timestamp, offline=event.offline, payload=event.payload,
+        message_id=message_id, received_at=at)])
     auth = None if event.id_token_value is None else _authorize(event, transaction, at)
     if not fresh:
+        record = TransactionEventRecord.objects.get(transaction=transaction, seq_no=event.seq_no)
         same = record.payload == event.payload
         _note(transaction, NoteKind.DUPLICATE if same else NoteKind.CONFLICT,
               f"{event.event_type} seqNo {event.seq_no} re-sent; ignored" if same else
@@ -281,13 +317,19 @@ def record_transaction_event(*, station_id: str, event: TransactionEventData, at
     return transaction, auth
 
 
-def _transaction_201(station: ChargingStation, event: TransactionEventData, *, at: datetime,
+def _transaction_201(station_id: str, event: TransactionEventData, *, at: datetime,
                      message_id: str) -> Transaction:
+    """The session the station calls `event.station_tx_id`, locked after its station; created when new."""
+    found = _locked(station_id, station_tx_id=event.station_tx_id)
+    if found:
+        return found[0]
+    station = _station(station_id)
     transaction, created = Transaction.objects.select_for_update().get_or_create(
         station=station, station_tx_id=event.station_tx_id,
         defaults={"ocpp_version": V201, "orphan": event.event_type != EventType.STARTED, "evse_id": event.evse_id,
                   "connector_id": event.connector_id, "last_message_at": at})
     transaction.station = station
+    _as_read(transaction)
     if created and event.event_type != EventType.STARTED:
         _note(transaction, NoteKind.OUT_OF_ORDER, f"first message is {event.event_type} seqNo {event.seq_no}; "
               "Started not received yet", at, message_id)
@@ -363,6 +405,7 @@ def _note_after_end(transaction: Transaction, event: TransactionEventData, *, at
 
 # --- The operator --------------------------------------------------------------------------------------------
 
+@audited(target_type="transaction", target="transaction_id", skip=("at", "by"))
 def close_transaction(*, transaction_id: int, by: str, reason: str, at: datetime) -> Transaction | None:
     """End a session the station never ended; None when it had already ended (nothing changed).
 
