@@ -86,14 +86,18 @@ def record_status(*, station_id: str, evse_id: int, connector_id: int, status: C
         station.save(update_fields=["status", "error_code", "status_at", "last_seen", "updated_at"])
         return station
     station.save(update_fields=["last_seen", "updated_at"])
-    connector, created = Connector.objects.get_or_create(station=station, evse_id=evse_id, connector_id=connector_id)
-    if created or connector.status_at is None or reported_at >= connector.status_at:
-        _announce(station_id, evse_id, connector_id, status, "" if created else connector.status, error_code,
-                  reported_at)
-        connector.status, connector.error_code, connector.info = status, error_code, info
-        connector.vendor_id, connector.vendor_error_code = vendor_id, vendor_error_code
-        connector.status_at = reported_at
-        connector.save()
+    reported = {"status": status, "error_code": error_code, "info": info, "vendor_id": vendor_id,
+                "vendor_error_code": vendor_error_code, "status_at": reported_at}
+    # A station's first report of a connector creates it with the status at once (one INSERT, no UPDATE after).
+    connector, created = Connector.objects.get_or_create(
+        station=station, evse_id=evse_id, connector_id=connector_id, defaults=reported)
+    if created:
+        _announce(station_id, evse_id, connector_id, status, "", error_code, reported_at)
+    elif connector.status_at is None or reported_at >= connector.status_at:
+        _announce(station_id, evse_id, connector_id, status, connector.status, error_code, reported_at)
+        for name, value in reported.items():
+            setattr(connector, name, value)
+        connector.save(update_fields=[*reported, "updated_at"])
     return connector
 
 
