@@ -3,23 +3,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.models import AuditEntry, LoginFailure
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The log is written by the services only: nobody adds, edits or deletes an entry here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from csms.admin_base import ImmutableAdmin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
+class AuditEntryAdmin(ImmutableAdmin):  # written by the services only
     list_display = ("at", "actor", "via", "ip", "action", "target_type", "target", "ok", "outcome", "command_link")
     list_filter = ("via", "ok", "action", "target_type")
     search_fields = ("actor", "target", "station_id", "action")
@@ -38,7 +26,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LoginFailure)
-class LoginFailureAdmin(ReadOnlyAdmin):
+class LoginFailureAdmin(ImmutableAdmin):  # written by the services only
     list_display = ("at", "username", "ip")
     search_fields = ("username", "ip")
     date_hierarchy = "at"

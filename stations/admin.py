@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from audit import services as audit
+from csms.admin_base import ReadOnlyAdmin
 from csms.exceptions import InvalidValue
 from stations.choices import Registration
 from stations.models import (
@@ -218,16 +219,6 @@ class NodeAdmin(admin.ModelAdmin):
     @admin.display(description="stations online", ordering="online_count")
     def station_count(self, obj):
         return obj.online_count
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what stations said or did: looked at, never written by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class PayloadAdmin(ReadOnlyAdmin):

@@ -5,18 +5,13 @@ Rows follow from stations' answers, so the pages are read-only; commands are iss
 
 from django.contrib import admin
 
+from csms.admin_base import ReadOnlyAdmin as BaseReadOnlyAdmin
 from transactions.models import ChargingProfile, LocalListVersion, Reservation
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BaseReadOnlyAdmin):
     list_select_related = ["station"]
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reservation)

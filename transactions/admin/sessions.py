@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from csms.admin_base import ImmutableAdmin
 from transactions.choices import TransactionStatus
 from transactions.models import DataQualityNote, MeterValue, Transaction, TransactionEventRecord
 from transactions.services import sessions
@@ -139,19 +140,8 @@ class TransactionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/transactions/transaction/close_selected.html", context)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(MeterValue)
-class MeterValueAdmin(ReadOnlyAdmin):
+class MeterValueAdmin(ImmutableAdmin):
     list_display = ("timestamp", "station", "transaction", "evse_id", "connector_id", "measurand", "phase", "value",
                     "unit", "context", "location")
     list_filter = ("measurand", "context", "location")
@@ -161,7 +151,7 @@ class MeterValueAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DataQualityNote)
-class DataQualityNoteAdmin(ReadOnlyAdmin):
+class DataQualityNoteAdmin(ImmutableAdmin):
     list_display = ("at", "station", "transaction", "kind", "detail")
     list_filter = ("kind",)
     search_fields = ("station__station_id", "transaction__station_tx_id", "detail")
