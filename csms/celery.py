@@ -10,6 +10,7 @@ import os
 
 from celery import Celery, signals
 from django.conf import settings
+from django.db import close_old_connections
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csms.settings")
@@ -61,6 +62,14 @@ app.conf.beat_schedule = {
     },
 }
 app.autodiscover_tasks(["csms", "stations", "transactions", "webhooks"])
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def recycle_database_connections(**kwargs) -> None:
+    """Keep a connection across tasks (CELERY_DB_REUSE_MAX), but never one that failed (a PostgreSQL restart)
+    or has outlived CONN_MAX_AGE: the check Django runs around each request."""
+    close_old_connections()
 
 
 @signals.worker_ready.connect

@@ -105,6 +105,10 @@ CELERY_TASK_DEFAULT_QUEUE = CENTRAL_QUEUE
 CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Celery's Django fixup closes every database connection before and after each task unless this is set: a new
+# PostgreSQL backend per batch cost more than the batch. Set, it recycles only every 2x this many tasks, and
+# csms.celery drops a broken or CONN_MAX_AGE-old connection between tasks as Django does between requests.
+CELERY_DB_REUSE_MAX = 100_000
 
 # --- TLS at the node: OCPP security profiles 2 and 3 (README "Security profiles") ----------
 # Certificate and key the node (and the embedded server) serve wss:// with; NODE_TLS_CA: the CA bundle that signs
