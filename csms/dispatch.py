@@ -12,6 +12,7 @@ Replies leave only after the commit that holds their message. Only central impor
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from csms import batchscope, router
 from csms.envelope import Envelope, EnvelopeError, error_payload
 from csms.exceptions import CsmsError
 from stations.services import message_log
+from stations.services.locks import lock_stations
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +63,38 @@ def handle_envelopes(envelopes: list[dict[str, Any]]) -> list[dict[str, Any] | N
 def _batch(envelopes: list[dict[str, Any]], order: list[int], *, savepoints: bool) -> list[dict[str, Any] | None]:
     replies: list[dict[str, Any] | None] = [None] * len(envelopes)
     with batchscope.scope(), transaction.atomic(durable=True):
+        lock_stations(str(data.get("station") or "") for data in envelopes)
         pending = _Log()
+        done = {} if savepoints else _batched(envelopes, pending)
         for i in order:
-            replies[i] = _reply(_handle(envelopes[i], pending, mode=SAVEPOINT if savepoints else SHARED))
+            replies[i] = done[i] if i in done else _reply(
+                _handle(envelopes[i], pending, mode=SAVEPOINT if savepoints else SHARED))
         pending.flush()
     return replies
+
+
+def _batched(envelopes: list[dict[str, Any]], pending: _Log) -> dict[int, dict[str, Any]]:
+    """Replies of the calls a batch handler took as a set (router.handles_batch), by input index.
+
+    Offered only calls of a station with no other message in the batch: nothing then depends on the order they are
+    handled in. A batch handler's failure fails the attempt like any handler's; the retry has no batch handlers.
+    """
+    per_station = Counter(data.get("station") for data in envelopes)
+    groups: dict[router.BatchHandler, list[tuple[int, Envelope]]] = {}
+    for i, data in enumerate(envelopes):
+        handler = router.batch_handler(str(data.get("ocpp")), str(data.get("action")))
+        if handler is None or data.get("kind") != "call" or per_station[data.get("station")] != 1:
+            continue
+        try:
+            groups.setdefault(handler, []).append((i, Envelope.from_dict(data)))
+        except EnvelopeError:
+            continue  # the ordinary path logs and drops it
+    done = {}
+    for handler, items in groups.items():
+        for (i, envelope), payload in zip(items, handler([e for _, e in items]), strict=True):
+            if payload is not None:
+                done[i] = _reply(_log(pending, envelope, envelope.reply("result", payload)))
+    return done
 
 
 def handle_one(data: dict[str, Any]) -> Envelope | None:

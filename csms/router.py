@@ -22,6 +22,10 @@ _events: dict[str, Handler] = {}
 # What follows from a station's answer to a command (stored configuration, reservation state...).
 AnswerEffect = Callable[[Any, dict[str, Any]], None]
 _answers: dict[tuple[str, str], AnswerEffect] = {}
+# A batch handler takes many envelopes of its actions at once (set-based SQL instead of queries per message) and
+# answers each with a payload, or None where it declines: those run through their ordinary handler instead.
+BatchHandler = Callable[[list[Envelope]], list[dict[str, Any] | None]]
+_batches: dict[tuple[str, str], BatchHandler] = {}
 
 # Modules whose import registers handlers; listed here so a worker, a node-less
 # test and the embedded server all see the same registry.
@@ -36,6 +40,7 @@ HANDLER_MODULES = (
     "transactions.ocpp.authorize",
     "transactions.ocpp.v16",
     "transactions.ocpp.v201",
+    "transactions.ocpp.batches",
     "transactions.ocpp.answers",
 )
 
@@ -77,6 +82,22 @@ def handles_answer(version: str, action: str | Enum) -> Callable[[AnswerEffect],
     """
     key = _action_key(version, action)
     return _registrar(_answers, key, f"answers to {key[0]} {key[1]}")
+
+
+def handles_batch(*keys: tuple[str, str | Enum]) -> Callable[[BatchHandler], BatchHandler]:
+    """Register one batch handler for several (version, action) pairs, each also served by an ordinary handler."""
+
+    def register(func: BatchHandler) -> BatchHandler:
+        for version, action in keys:
+            key = _action_key(version, action)
+            _registrar(_batches, key, f"batches of {key[0]} {key[1]}")(func)
+        return func
+
+    return register
+
+
+def batch_handler(version: str, action: str) -> BatchHandler | None:
+    return _batches.get((version, action))
 
 
 def answer_effect(version: str, action: str) -> AnswerEffect | None:

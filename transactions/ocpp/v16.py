@@ -17,7 +17,7 @@ SINGLE_CONNECTOR = 1
 DEFAULT_STOP_REASON = Reason.local  # the spec's default when a StopTransaction names no reason
 
 
-def _place(connector_id: int) -> tuple[int, int]:
+def place(connector_id: int) -> tuple[int, int]:
     """(EVSE, connector) of a 1.6 connectorId."""
     return connector_id, SINGLE_CONNECTOR if connector_id else 0
 
@@ -34,7 +34,7 @@ def samples(meter_values: list[dict], envelope: Envelope) -> list[metering.Sampl
 @handles("1.6", Action.start_transaction)
 def on_start_transaction(envelope: Envelope) -> dict:
     p = envelope.payload
-    evse_id, connector_id = _place(p["connectorId"])
+    evse_id, connector_id = place(p["connectorId"])
     transaction, auth = sessions.start_transaction(
         station_id=envelope.station, evse_id=evse_id, connector_id=connector_id, id_token_value=p["idTag"],
         meter_start_wh=Decimal(p["meterStart"]), started_at=station_time(p["timestamp"], envelope),
@@ -56,7 +56,7 @@ def on_stop_transaction(envelope: Envelope) -> dict:
 @handles("1.6", Action.meter_values)
 def on_meter_values(envelope: Envelope) -> dict:
     p = envelope.payload
-    evse_id, connector_id = _place(p["connectorId"])
+    evse_id, connector_id = place(p["connectorId"])
     sessions.record_meter_values(
         station_id=envelope.station, evse_id=evse_id, connector_id=connector_id,
         samples=samples(p["meterValue"], envelope), transaction_id=p.get("transactionId"),

@@ -27,13 +27,13 @@ def samples(meter_values: list[dict], envelope: Envelope) -> list[metering.Sampl
         for mv in meter_values for sv in mv["sampledValue"]]
 
 
-@handles("2.0.1", Action.transaction_event)
-def on_transaction_event(envelope: Envelope) -> dict:
+def event_of(envelope: Envelope) -> sessions.TransactionEventData:
+    """A TransactionEvent payload in the sessions service's words."""
     p = envelope.payload
     info, evse, token = p["transactionInfo"], p.get("evse", {}), p.get("idToken")
     event_type = EVENT_TYPE[TransactionEventEnumType(p["eventType"])]
     stopped = info.get("stoppedReason", DEFAULT_STOPPED_REASON.value if event_type == EventType.ENDED else "")
-    event = sessions.TransactionEventData(
+    return sessions.TransactionEventData(
         event_type=event_type, station_tx_id=info["transactionId"], seq_no=p["seqNo"],
         timestamp=station_time(p["timestamp"], envelope), trigger_reason=p["triggerReason"],
         offline=p.get("offline", False), charging_state=info.get("chargingState", ""), stopped_reason=stopped,
@@ -41,8 +41,12 @@ def on_transaction_event(envelope: Envelope) -> dict:
         evse_id=evse.get("id"), connector_id=evse.get("connectorId"),
         id_token_value=token["idToken"] if token else None, id_token_type=token["type"] if token else "",
         samples=samples(p.get("meterValue", []), envelope), payload=p)
-    _, auth = sessions.record_transaction_event(station_id=envelope.station, event=event, at=received_at(envelope),
-                                                message_id=envelope.id)
+
+
+@handles("2.0.1", Action.transaction_event)
+def on_transaction_event(envelope: Envelope) -> dict:
+    _, auth = sessions.record_transaction_event(station_id=envelope.station, event=event_of(envelope),
+                                                at=received_at(envelope), message_id=envelope.id)
     return {} if auth is None else {"idTokenInfo": id_token_info_201(auth)}
 
 

@@ -114,23 +114,30 @@ class Recorded:
     repeated: int
 
 
+def sample_rows(*, station_pk: int, transaction: Transaction | None, evse_id: int, connector_id: int,
+                samples: Iterable[Sample], at: datetime) -> list[MeterValue]:
+    """The MeterValue rows of a message's samples, normalised, one per sample key (a message may repeat one)."""
+    readings = {}
+    for sample in samples:
+        reading = normalise(sample)
+        readings.setdefault(tuple(getattr(reading, f) for f in KEY), reading)
+    return [MeterValue(station_id=station_pk, transaction=transaction, evse_id=evse_id, connector_id=connector_id,
+                       timestamp=r.timestamp, measurand=r.measurand, phase=r.phase, location=r.location,
+                       context=r.context, unit=r.unit, format=r.format, value=r.value, raw_value=r.raw,
+                       signed=r.signed, received_at=at)
+            for r in readings.values()]
+
+
 def record_samples(*, station_pk: int, transaction: Transaction | None, evse_id: int, connector_id: int,
                    samples: Iterable[Sample], at: datetime, message_id: str = "") -> Recorded:
     """Store each sample once (a replay finds the unique sample key) and update the session's readings.
 
     The caller holds the transaction row locked and saves it afterwards.
     """
-    readings = {}
-    for sample in samples:
-        reading = normalise(sample)
-        readings.setdefault(tuple(getattr(reading, f) for f in KEY), reading)
-    if not readings:
+    rows = sample_rows(station_pk=station_pk, transaction=transaction, evse_id=evse_id, connector_id=connector_id,
+                       samples=samples, at=at)
+    if not rows:
         return Recorded([], 0)
-    rows = [MeterValue(station_id=station_pk, transaction=transaction, evse_id=evse_id, connector_id=connector_id,
-                       timestamp=r.timestamp, measurand=r.measurand, phase=r.phase, location=r.location,
-                       context=r.context, unit=r.unit, format=r.format, value=r.value, raw_value=r.raw,
-                       signed=r.signed, received_at=at)
-            for r in readings.values()]
     # One statement: the sample key's unique constraint skips what a replay (or a racing worker) stored already.
     pks = insert_new(rows)
     if len(pks) == len(rows):
@@ -139,13 +146,14 @@ def record_samples(*, station_pk: int, transaction: Transaction | None, evse_id:
         new = []
     else:  # part of a replay: which keys are the new rows'
         fresh = set(MeterValue.objects.filter(pk__in=pks).values_list(*KEY))
-        new = [row for row, key in zip(rows, readings, strict=True) if key in fresh]
+        new = [row for row in rows if tuple(getattr(row, f) for f in KEY) in fresh]
     if transaction is not None:
-        _update_readings(transaction, new, at=at, message_id=message_id)
-    return Recorded(new, len(readings) - len(new))
+        update_readings(transaction, new, at=at, message_id=message_id)
+    return Recorded(new, len(rows) - len(new))
 
 
-def _update_readings(transaction: Transaction, rows: list[MeterValue], *, at: datetime, message_id: str) -> None:
+def update_readings(transaction: Transaction, rows: list[MeterValue], *, at: datetime, message_id: str) -> None:
+    """Fold newly stored rows into the session's registers, energy and power (noting a meter that ran backwards)."""
     backwards = []
     registers = sorted((r for r in rows if r.measurand == ENERGY_REGISTER and not r.phase and r.value is not None
                         and abs(r.value) < REGISTER_LIMIT), key=lambda r: r.timestamp)

@@ -108,7 +108,7 @@ def _note(transaction: Transaction, kind: NoteKind, detail: str, at: datetime, m
              message_id=message_id)
 
 
-def _place_problem(evse_id: int | None, connector_id: int | None) -> str:
+def place_problem(evse_id: int | None, connector_id: int | None) -> str:
     """Why a schema-valid EVSE / connector cannot be stored ('' when it can): the schemas set no minimum."""
     bad = [f"{name} {value}" for name, value in (("EVSE/connector", evse_id), ("connector", connector_id))
            if value is not None and not 0 <= value < PLACE_LIMIT]
@@ -138,8 +138,8 @@ def start_transaction(*, station_id: str, evse_id: int, connector_id: int, id_to
     """Open a 1.6 session whatever the token's standing (the station already started it); its pk is the id to
     answer. A re-sent start (same connector, tag, time and meterStart) finds the same session and answer."""
     station = _station(station_id)
-    problems = [p for p in (_place_problem(evse_id, connector_id), _energy_problem("meterStart", meter_start_wh)) if p]
-    if _place_problem(evse_id, connector_id):
+    problems = [p for p in (place_problem(evse_id, connector_id), _energy_problem("meterStart", meter_start_wh)) if p]
+    if place_problem(evse_id, connector_id):
         evse_id = connector_id = None
     if _energy_problem("meterStart", meter_start_wh):
         meter_start_wh = None
@@ -247,7 +247,7 @@ def record_meter_values(*, station_id: str, evse_id: int, connector_id: int, sam
     """Store MeterValues: on the 1.6 session `transaction_id`, else (`on_active_transaction`, 2.0.1) on the EVSE's
     one active session, else on the connector alone (EVSE 0: the station's main meter). Returns the session."""
     station_pk = transaction = None
-    if problem := _place_problem(evse_id, connector_id):
+    if problem := place_problem(evse_id, connector_id):
         station = _station(station_id)
         station_pk = station.pk
         add_note(station=station, transaction=None, kind=NoteKind.CONFLICT, detail=f"MeterValues: {problem}", at=at,
@@ -285,7 +285,7 @@ def record_transaction_event(*, station_id: str, event: TransactionEventData, at
     Returns the session and, when the event carries an idToken, its authorisation to answer.
     An exact re-send (a seqNo already seen) changes nothing; Ended is final.
     """
-    problem = _place_problem(event.evse_id, event.connector_id)
+    problem = place_problem(event.evse_id, event.connector_id)
     if problem:
         event = replace(event, evse_id=None, connector_id=None)
     transaction = _transaction_201(station_id, event, at=at, message_id=message_id)
@@ -306,9 +306,9 @@ def record_transaction_event(*, station_id: str, event: TransactionEventData, at
               at, message_id)
         _touch(transaction, at)
         return transaction, auth
-    newest = _check_sequence(transaction, event.seq_no, at=at, message_id=message_id)
+    newest = check_sequence(transaction, event.seq_no, at=at, message_id=message_id)
     was_active = transaction.status == ACTIVE
-    auth = _apply(transaction, event, auth, newest=newest, at=at, message_id=message_id)
+    auth = apply_event(transaction, event, auth, newest=newest, at=at, message_id=message_id)
     _record(transaction, event.samples, at=at, message_id=message_id)
     _touch(transaction, at)
     if event.event_type == EventType.STARTED or (was_active and transaction.status == ENDED):
@@ -342,7 +342,7 @@ def _authorize(event: TransactionEventData, transaction: Transaction, at: dateti
     return authorize(value=event.id_token_value, at=at, exclude_transaction=transaction)
 
 
-def _check_sequence(transaction: Transaction, seq_no: int, *, at: datetime, message_id: str) -> bool:
+def check_sequence(transaction: Transaction, seq_no: int, *, at: datetime, message_id: str) -> bool:
     """Note gaps and late arrivals in seqNo (from 0 per session); True when this is the newest event so far."""
     last = transaction.last_seq_no
     expected = 0 if last is None else last + 1
@@ -355,7 +355,7 @@ def _check_sequence(transaction: Transaction, seq_no: int, *, at: datetime, mess
     return last is None or seq_no > last
 
 
-def _apply(transaction: Transaction, event: TransactionEventData, auth: Authorization | None, *, newest: bool,
+def apply_event(transaction: Transaction, event: TransactionEventData, auth: Authorization | None, *, newest: bool,
            at: datetime, message_id: str) -> Authorization | None:
     """Fold the event into the session; returns the authorisation to answer (a reservation may refuse it)."""
     if event.offline:
