@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connections, router
 
+from csms import pgsql
 from csms.envelope import Envelope
 from stations.choices import MessageDirection, MessageKind
 from stations.models import Command, OcppMessage
@@ -52,10 +53,9 @@ def record_exchanges(exchanges: list[tuple[Envelope, Envelope | None]]) -> int:
         return len(rows)
     # COPY: no SQL to build and no value quoted into it; the batch's hot path writes two rows per message here.
     columns = ", ".join(OcppMessage._meta.get_field(name).column for name in COLUMNS)
-    with connection.cursor() as cursor, \
-            cursor.cursor.copy(f"COPY {OcppMessage._meta.db_table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row((*row[:6], json.dumps(row[6], ensure_ascii=False), *row[7:]))
+    statement = f"COPY {OcppMessage._meta.db_table} ({columns}) FROM STDIN"
+    pgsql.copy_rows(connection, statement, ((*row[:6], json.dumps(row[6], ensure_ascii=False), *row[7:])
+                                            for row in rows))
     return len(rows)
 
 

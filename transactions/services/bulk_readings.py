@@ -18,6 +18,7 @@ from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
+from csms import pgsql
 from stations.services.locks import lock_stations
 from transactions.choices import TransactionStatus
 from transactions.models import Transaction, TransactionEventRecord
@@ -142,12 +143,11 @@ def _save(objs: list[Transaction], as_read: dict[int, dict]) -> None:
     fields = [Transaction._meta.get_field(name) for name in names]
     pk = Transaction._meta.pk
     qn = connection.ops.quote_name
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [pk, *fields])
+    arrays = ", ".join(pgsql.array_of(f, connection) for f in [pk, *fields])
     columns = ", ".join(qn(f.column) for f in [pk, *fields])
     sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields)
     sql = (f"UPDATE {qn(Transaction._meta.db_table)} AS t SET {sets} FROM unnest({arrays}) AS v({columns}) "
            f"WHERE t.{qn(pk.column)} = v.{qn(pk.column)}")
     params = [[t.pk for t in objs]] + [[f.get_db_prep_save(getattr(t, f.attname), connection) for t in objs]
                                        for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    pgsql.execute(connection, sql, params)

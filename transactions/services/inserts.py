@@ -15,6 +15,8 @@ from django.db.models import Model
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
+from csms import pgsql
+
 
 def insert_new(objs: Sequence[Model]) -> list[int]:
     """Insert `objs` (all of one model), skipping those a unique constraint already holds; the pks of the new rows.
@@ -28,6 +30,8 @@ def insert_new(objs: Sequence[Model]) -> list[int]:
     using = router.db_for_write(model)
     connection = connections[using]
     fields = [f for f in opts.concrete_fields if not f.primary_key and not f.generated]
+    if connection.vendor == "postgresql":
+        return _insert_arrays(model, objs, fields, connection)
     if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35: one row at a time
         return [pk for obj in objs for pk in _insert(model, [obj], fields, using, returning=False)]
     return _insert(model, objs, fields, using, returning=True)
@@ -44,3 +48,14 @@ def _insert(model: type[Model], objs: Sequence[Model], fields: list, using: str,
         if returning:
             return [row[0] for row in cursor.fetchall()]
         return [cursor.lastrowid] if cursor.rowcount == 1 else []
+
+
+def _insert_arrays(model: type[Model], objs: Sequence[Model], fields: list, connection) -> list[int]:
+    """PostgreSQL: one array per column through `unnest`, bound server-side; values prepared as Django would."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    arrays = ", ".join(pgsql.array_of(f, connection) for f in fields)
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
+           f"ON CONFLICT DO NOTHING RETURNING {qn(model._meta.pk.column)}")
+    params = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs] for f in fields]
+    return [row[0] for row in pgsql.execute(connection, sql, params)]
