@@ -66,9 +66,12 @@ app.autodiscover_tasks(["csms", "stations", "transactions", "webhooks"])
 
 @signals.task_prerun.connect
 @signals.task_postrun.connect
-def recycle_database_connections(**kwargs) -> None:
+def recycle_database_connections(task=None, **kwargs) -> None:
     """Keep a connection across tasks (CELERY_DB_REUSE_MAX), but never one that failed (a PostgreSQL restart)
-    or has outlived CONN_MAX_AGE: the check Django runs around each request."""
+    or has outlived CONN_MAX_AGE: the check Django runs around each request. An eager run belongs to its
+    caller's connection and transaction (a test, an embedded-mode call): closing it there would end them."""
+    if task is not None and task.request.is_eager:
+        return
     close_old_connections()
 
 
