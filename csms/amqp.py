@@ -85,6 +85,7 @@ class AmqpTransport:
         self._deliver: Deliver | None = None
         self._batcher = Batcher(self._publish_batch, window=settings.BUS_BATCH_WINDOW, limit=settings.BUS_BATCH_MAX,
                                 in_flight=settings.BUS_BATCHES_IN_FLIGHT)
+        self._wait = settings.OCPP_CALL_TIMEOUT  # read once: the settings object is slow on a path run per batch
 
     async def request(self, envelopes: list[Envelope], timeout: float) -> list[Envelope | None]:
         if not self._ready.is_set():
@@ -107,22 +108,22 @@ class AmqpTransport:
         reply is in (or the wait is over), which is what frees the batch's slot (csms.bus.Batcher)."""
         bodies = [e.to_dict() for e, _ in items]
         try:
-            await asyncio.get_running_loop().run_in_executor(self._publisher, self._send, bodies,
-                                                             settings.OCPP_CALL_TIMEOUT)
+            await asyncio.get_running_loop().run_in_executor(self._publisher, self._send, bodies, self._wait)
         except Exception as exc:  # broker refused or unreachable after retries
             for _, future in items:
                 if not future.done():
                     future.set_exception(BusUnavailable(f"could not publish to the broker: {exc}"))
             return
-        await asyncio.wait([future for _, future in items], timeout=settings.OCPP_CALL_TIMEOUT)
+        await asyncio.wait([future for _, future in items], timeout=self._wait)
 
     @staticmethod
     def _send(bodies: list[dict[str, Any]], expires: float) -> None:
         from csms.celery import app
 
-        # expires: a worker never handles what the station was already told failed
+        # expires: a worker never handles what the station was already told failed. argsrepr: else Celery writes a
+        # repr of the whole batch into the headers (for monitoring), which costs more than the rest of the publish.
         app.send_task(TASK, args=[bodies], queue=settings.CENTRAL_QUEUE, expires=expires, retry=True,
-                      retry_policy=RETRY)
+                      retry_policy=RETRY, argsrepr=f"[<{len(bodies)} envelopes>]", kwargsrepr="{}")
 
     async def attach_node(self, node_id: str, deliver: Deliver) -> None:
         self._loop, self._deliver = asyncio.get_running_loop(), deliver

@@ -8,7 +8,8 @@ bumped on an incompatible change and a receiver refuses versions it does not kno
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+import time
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,9 +32,19 @@ class EnvelopeError(ValueError):
     """A message that is not a valid envelope; it is logged and dropped, never half-handled."""
 
 
+_second: tuple[int, str] = (-1, "")  # the last whole second utc_now() wrote, formatted: most calls reuse it
+
+
 def utc_now() -> str:
-    """RFC 3339 UTC with millisecond precision and a `Z`, the form every timestamp we send takes."""
-    return format_utc(datetime.now(UTC))
+    """RFC 3339 UTC with millisecond precision and a `Z`, the form every timestamp we send takes.
+
+    The same text as format_utc(datetime.now(UTC)) (milliseconds truncated) for a quarter of its cost: every
+    message is stamped."""
+    global _second
+    seconds, nanoseconds = divmod(time.time_ns(), 1_000_000_000)
+    if _second[0] != seconds:
+        _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{_second[1]}.{nanoseconds // 1_000_000:03d}Z"
 
 
 def format_utc(moment: datetime) -> str:
@@ -68,7 +79,10 @@ class Envelope:
         return replace(self, kind=kind, payload=payload, at=utc_now())
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The wire form, fields in declaration order. The payload is shared, not copied: an envelope is frozen and
+        its payload is only read once sent (dataclasses.asdict deep-copied it, the node's largest cost per call)."""
+        return {"kind": self.kind, "station": self.station, "node": self.node, "conn": self.conn, "ocpp": self.ocpp,
+                "id": self.id, "action": self.action, "payload": self.payload, "at": self.at, "v": self.v}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)

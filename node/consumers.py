@@ -12,13 +12,18 @@ and reports it to central in bulk (node.runtime.record_seen).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from csms.bus import BusUnavailable, transport
@@ -40,6 +45,35 @@ MAX_STATION_ID = 48  # OCPP 2.0.1 identity length; longer ids are never provisio
 # The id of a CALL read without parsing the frame: a station over its rate gets its CALLERROR for the cost of a match.
 CALL_ID = re.compile(rf'\s*\[\s*2\s*,\s*"([^"\\]{{1,{rpc.MAX_MESSAGE_ID_LEN}}})"')
 refused_full = ThrottledLog(log)  # a connection storm on a full node must not become a log storm
+
+
+class Limits(NamedTuple):
+    """The settings read on every message, copied at the handshake: a read of Django's settings object is a
+    Python call, an attribute here is not. One object shared by every socket while the settings stay the same."""
+
+    node_id: str
+    call_timeout: float
+    max_frame: int
+    rate: float
+    burst: int
+
+
+_limits: Limits | None = None
+
+
+def current_limits() -> Limits:
+    global _limits
+    now = Limits(settings.NODE_ID, settings.OCPP_CALL_TIMEOUT, settings.OCPP_MAX_FRAME_BYTES,
+                 settings.NODE_STATION_RATE, settings.NODE_STATION_BURST)
+    if now != _limits:
+        _limits = now
+    return _limits
+
+
+@functools.cache
+def shares_database() -> bool:
+    """The embedded server: central shares this process and its database connections (a node has no database)."""
+    return bool(settings.DATABASES)
 
 
 class Denial:
@@ -78,6 +112,7 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
     outgoing: asyncio.Lock | None = None  # one command in flight per socket
     awaiting: dict[str, asyncio.Future] | None = None
     bucket: TokenBucket
+    limits: Limits
 
     async def connect(self) -> None:
         self.station_id = self.scope["url_route"]["kwargs"]["station_id"]
@@ -96,16 +131,16 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
             connections.release()
 
     async def _handshake(self) -> None:
-        self.conn = uuid.uuid4().hex
+        self.conn, self.limits = uuid.uuid4().hex, current_limits()
         offered = list(self.scope.get("subprotocols") or [])
         subprotocol = negotiate(offered)
         self.version = SUPPORTED.get(subprotocol) if subprotocol else None
         username, password = basic_credentials(self.scope.get("headers", []))
-        ask = Envelope(kind="connect", station=self.station_id, node=settings.NODE_ID, conn=self.conn,
+        ask = Envelope(kind="connect", station=self.station_id, node=self.limits.node_id, conn=self.conn,
                        ocpp=self.version, payload={"offered": offered, "username": username, "password": password,
                                                    "remote": peer(self.scope)})
         try:
-            [answer] = await transport().request([ask], settings.OCPP_CALL_TIMEOUT)
+            [answer] = await transport().request([ask], self.limits.call_timeout)
         except BusUnavailable as exc:
             log.warning("refused %s: central unavailable (%s)", self.station_id, exc)
             return await self._deny(503, "central unavailable, retry later")
@@ -120,13 +155,26 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
             return await self._deny(503, "this node is draining, connect again")
         if decision.get("boot_accepted"):
             self.boot_accepted = True
-        self.bucket = TokenBucket(settings.NODE_STATION_BURST, asyncio.get_running_loop().time())
+        self.bucket = TokenBucket(self.limits.burst, asyncio.get_running_loop().time())
         connections.add(self)
         self.accepted = True
         await self.accept(subprotocol=subprotocol)
 
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
+                       send: Callable[[dict], Awaitable[None]]) -> None:
+        if get_channel_layer(self.channel_layer_alias) is not None:
+            return await super().__call__(scope, receive, send)
+        # No channel layer (none is configured): the socket is the only source of messages, so each is awaited
+        # here, not through Channels' await_many_dispatch, which makes a task and an asyncio.wait per message.
+        self.scope, self.channel_layer, self.base_send = scope, None, send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
     async def dispatch(self, message: dict) -> None:
-        if settings.DATABASES:  # the embedded server: central shares the process and its database connections
+        if shares_database():
             return await super().dispatch(message)
         # Channels closes stale database connections before every message, a hop to Django's sync thread each
         # time; a node process has no database, so its messages go straight to their handler.
@@ -142,10 +190,10 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame = text_data if text_data is not None else bytes_data or b""
-        if len(frame) > settings.OCPP_MAX_FRAME_BYTES:
+        limits = self.limits
+        if len(frame) > limits.max_frame:
             return await self.close(code=CLOSE_MESSAGE_TOO_BIG)
-        if not self.bucket.take(settings.NODE_STATION_RATE, settings.NODE_STATION_BURST,
-                                asyncio.get_running_loop().time()):
+        if not self.bucket.take(limits.rate, limits.burst, asyncio.get_running_loop().time()):
             return await self._over_rate(frame)
         try:
             message = rpc.parse(frame, self.version)
@@ -197,16 +245,16 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
 
     async def _over_rate(self, frame: str | bytes) -> None:
         """A message beyond the station's rate: a CALL is refused here, without reaching central; others dropped."""
-        if self.bucket.flooding(settings.NODE_STATION_BURST):
+        if self.bucket.flooding(self.limits.burst):
             log.warning("closing %s (%s): it keeps sending past %g messages/s", self.station_id, self.conn,
-                        settings.NODE_STATION_RATE)
+                        self.limits.rate)
             return await self.close(code=CLOSE_POLICY_VIOLATION)
         head = frame[:64] if isinstance(frame, str) else frame[:64].decode("utf-8", "replace")
         if match := CALL_ID.match(head):
             # OCPP has no "too many requests" code. GenericError ("any other error") it is: InternalError would
             # blame the CSMS and SecurityError an authorization the station lacks. Sent at once, not queued:
             # an over-rate station must not make the node hold more on its behalf.
-            refusal = rpc.RpcError("GenericError", f"rate limit: at most {settings.NODE_STATION_RATE:g} messages/s",
+            refusal = rpc.RpcError("GenericError", f"rate limit: at most {self.limits.rate:g} messages/s",
                                    message_id=match.group(1))
             await self.send(text_data=rpc.call_error(refusal, self.version))
 
@@ -266,10 +314,10 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
         return rpc.call_result(call.message_id, {"currentTime": now})
 
     async def _relay(self, call: rpc.Call) -> str:
-        envelope = Envelope(kind="call", station=self.station_id, node=settings.NODE_ID, conn=self.conn,
+        envelope = Envelope(kind="call", station=self.station_id, node=self.limits.node_id, conn=self.conn,
                             ocpp=self.version, id=call.message_id, action=call.action, payload=call.payload)
         try:
-            [reply] = await transport().request([envelope], settings.OCPP_CALL_TIMEOUT)
+            [reply] = await transport().request([envelope], self.limits.call_timeout)
         except BusUnavailable as exc:
             log.warning("%s %s %s unanswered by central: %s", self.station_id, call.action, call.message_id, exc)
             reply = None
@@ -295,10 +343,10 @@ class OcppConsumer(Denial, AsyncWebsocketConsumer):
         for waiter in (self.awaiting or {}).values():  # commands in flight end now, as offline
             if not waiter.done():
                 waiter.set_exception(ConnectionError("station disconnected"))
-        bye = Envelope(kind="disconnect", station=self.station_id, node=settings.NODE_ID, conn=self.conn,
+        bye = Envelope(kind="disconnect", station=self.station_id, node=self.limits.node_id, conn=self.conn,
                        ocpp=self.version, payload={"reason": f"closed with code {code}"})
         try:
-            await transport().request([bye], settings.OCPP_CALL_TIMEOUT)
+            await transport().request([bye], self.limits.call_timeout)
         except BusUnavailable:
             log.warning("%s: central did not hear of disconnect %s; node liveness will catch up", self.station_id,
                         self.conn)

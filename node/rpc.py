@@ -126,10 +126,12 @@ def parse(text: str | bytes, version: str) -> Call | CallResult | CallError | No
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")  # json.loads would also guess UTF-16/32; OCPP-J is UTF-8
-        frame = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+        frame = _DECODER.decode(text)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
         raise RpcError(frame_fault, "message is not valid JSON") from None
-    if _MAYBE_SURROGATE.search(text) and not _is_unicode(frame):
+    # Only a frame holding an escape or a non-ASCII character can hold a surrogate: two cheap tests spare the
+    # regex (which scans the whole frame) for nearly every frame.
+    if ("\\u" in text or not text.isascii()) and _MAYBE_SURROGATE.search(text) and not _is_unicode(frame):
         # "\ud800" is valid JSON but no character: it could be neither stored nor echoed back as UTF-8.
         raise RpcError(frame_fault, "message holds an unpaired UTF-16 surrogate")
     if not isinstance(frame, list) or not frame:
@@ -225,4 +227,9 @@ def _refuse_constant(name: str):
 
 
 def _dump(frame: list) -> str:
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(frame)
+
+
+# Made once: json.loads and json.dumps build a new decoder or encoder on every call given any option.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
