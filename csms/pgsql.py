@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field
+from django.db.models import Field, Model
 
 
 def array_of(field: Field, connection: BaseDatabaseWrapper) -> str:
@@ -29,6 +30,42 @@ def execute(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> lis
     with _cursor(connection, sql) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def run(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[tuple]:
+    """execute() on PostgreSQL; on another database (SQLite: development, tests) through Django's cursor."""
+    if connection.vendor == "postgresql":
+        return execute(connection, sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def update_rows(model: type[Model], rows: dict[Any, dict[str, Any]]) -> None:
+    """Set the given fields of each row, {pk: {field name or attname: value}}: one statement per set of names.
+
+    On PostgreSQL one UPDATE ... FROM unnest(...) (Django's bulk_update builds a CASE per column and row, which costs
+    more than the statement); elsewhere bulk_update.
+    """
+    groups: dict[tuple[str, ...], dict[Any, dict[str, Any]]] = {}
+    for pk, values in rows.items():
+        groups.setdefault(tuple(sorted(values)), {})[pk] = values
+    using = router.db_for_write(model)
+    connection = connections[using]
+    for names, group in groups.items():
+        if connection.vendor != "postgresql":
+            model.objects.using(using).bulk_update([model(pk=pk, **values) for pk, values in group.items()], names)
+            continue
+        fields = [model._meta.get_field(name) for name in names]
+        pk_field, qn = model._meta.pk, connection.ops.quote_name
+        arrays = ", ".join(array_of(f, connection) for f in [pk_field, *fields])
+        columns = ", ".join(qn(f.column) for f in [pk_field, *fields])
+        sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields)
+        sql = (f"UPDATE {qn(model._meta.db_table)} AS t SET {sets} FROM unnest({arrays}) AS v({columns}) "
+               f"WHERE t.{qn(pk_field.column)} = v.{qn(pk_field.column)}")
+        params = [list(group)] + [[f.get_db_prep_save(values[name], connection) for values in group.values()]
+                                  for name, f in zip(names, fields, strict=True)]
+        execute(connection, sql, params)
 
 
 def copy_rows(connection: BaseDatabaseWrapper, statement: str, rows: Iterable[tuple]) -> None:

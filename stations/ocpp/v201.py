@@ -3,7 +3,7 @@
 from ocpp.v201.enums import Action, ConnectorStatusEnumType, RegistrationStatusEnumType
 
 from csms.envelope import Envelope
-from csms.router import handles
+from csms.router import handles, handles_batch
 from stations import services
 from stations.choices import ConnectorStatus, Registration
 from stations.ocpp.common import heartbeat_interval, now, received_at, station_time
@@ -22,17 +22,30 @@ REGISTRATION = {
 }
 
 
-@handles("2.0.1", Action.boot_notification)
-def on_boot_notification(envelope: Envelope) -> dict:
+def _boot(envelope: Envelope) -> services.Boot:
     cs = envelope.payload["chargingStation"]
     modem = cs.get("modem", {})
     identity = services.BootIdentity(
         vendor=cs["vendorName"], model=cs["model"], serial_number=cs.get("serialNumber", ""),
         firmware_version=cs.get("firmwareVersion", ""), iccid=modem.get("iccid", ""), imsi=modem.get("imsi", ""))
-    station = services.record_boot(station_id=envelope.station, identity=identity, ocpp_version="2.0.1",
-                                   at=received_at(envelope))
-    return {"currentTime": now(), "interval": heartbeat_interval(),
-            "status": REGISTRATION[station.boot_status].value}
+    return services.Boot(station_id=envelope.station, identity=identity, ocpp_version="2.0.1",
+                         at=received_at(envelope))
+
+
+def _boot_answer(boot_status: str) -> dict:
+    return {"currentTime": now(), "interval": heartbeat_interval(), "status": REGISTRATION[boot_status].value}
+
+
+@handles("2.0.1", Action.boot_notification)
+def on_boot_notification(envelope: Envelope) -> dict:
+    return _boot_answer(services.record_boot(boot=_boot(envelope)))
+
+
+@handles_batch(("2.0.1", Action.boot_notification))
+def on_boot_notifications(envelopes: list[Envelope]) -> list[dict | None]:
+    """A batch's boots at once (a boot storm); an unknown station's is left to on_boot_notification to refuse."""
+    return [None if status is None else _boot_answer(status)
+            for status in services.record_boots(boots=[_boot(e) for e in envelopes])]
 
 
 @handles("2.0.1", Action.heartbeat)
@@ -41,11 +54,21 @@ def on_heartbeat(envelope: Envelope) -> dict:
     return {"currentTime": now()}
 
 
-@handles("2.0.1", Action.status_notification)
-def on_status_notification(envelope: Envelope) -> dict:
+def _status(envelope: Envelope) -> services.StatusReport:
     p = envelope.payload
-    services.record_status(
+    return services.StatusReport(
         station_id=envelope.station, evse_id=p["evseId"], connector_id=p["connectorId"],
         status=STATUS[ConnectorStatusEnumType(p["connectorStatus"])],
         reported_at=station_time(p["timestamp"], envelope), at=received_at(envelope))
+
+
+@handles("2.0.1", Action.status_notification)
+def on_status_notification(envelope: Envelope) -> dict:
+    services.record_status(report=_status(envelope))
     return {}
+
+
+@handles_batch(("2.0.1", Action.status_notification))
+def on_status_notifications(envelopes: list[Envelope]) -> list[dict | None]:
+    """A batch's statuses at once; an unknown station's is left to on_status_notification to refuse."""
+    return [{} if stored else None for stored in services.record_statuses(reports=[_status(e) for e in envelopes])]

@@ -36,7 +36,16 @@ from stations.services.device_model import (
     record_device_variables,
     record_report_page,
 )
-from stations.services.lifecycle import BootIdentity, record_boot, record_heartbeat, record_status
+from stations.services.lifecycle import (
+    Boot,
+    BootIdentity,
+    StatusReport,
+    record_boot,
+    record_boots,
+    record_heartbeat,
+    record_status,
+    record_statuses,
+)
 from stations.services.notifications import (
     Notification,
     follow_command,
@@ -49,9 +58,9 @@ from stations.services.provisioning import StationSpec, provision_station
 __all__ = [
     "expire_commands", "issue_command", "record_command_result", "send_queued_commands", "send_waiting_commands",
     "wait_for_command",
-    "Admission", "BootIdentity", "StationSpec", "admit_connection", "mark_node_offline",
+    "Admission", "Boot", "BootIdentity", "StatusReport", "StationSpec", "admit_connection", "mark_node_offline",
     "mark_silent_nodes_offline", "provision_station", "record_boot", "record_disconnect", "record_heartbeat",
-    "record_node_heartbeat", "record_status",
+    "record_node_heartbeat", "record_status", "record_statuses", "record_boots",
     # notifications and DataTransfer
     "DataTransferReply", "DataTransferRequest", "DataTransferStatus", "Notification", "data_transfer_vendor",
     "receive_data_transfer", "record_firmware_status", "record_station_message", "record_upload_status",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
-from csms import batchscope, bus
+from csms import batchscope, bus, pgsql
 from csms.envelope import Envelope
-from stations.choices import ConnectionEvent, ConnectorStatus, RefusalReason, Registration
+from stations.choices import CommandStatus, ConnectionEvent, ConnectorStatus, RefusalReason, Registration
 from stations.models import ChargingStation, ConnectionLog, Connector, Node
 from stations.services.commands import send_queued_commands
 from stations.services.security import Transport, parse_remote, security_refusal
@@ -39,34 +39,33 @@ def admit_connection(*, station_id: str, node_id: str, conn: str, ocpp_version: 
     log = ConnectionLog(station_ident=station_id[:255], node_id=node_id, conn=conn, ocpp_version=ocpp_version or "",
                         subprotocols=",".join(offered)[:255], remote_addr=transport.address[:64], at=at)
     # Lock order: station row first, then its connectors (as in record_disconnect).
-    station = ChargingStation.objects.select_for_update().filter(station_id=station_id).first()
-    log.station = station
+    found = _admitting(station_id)
+    station = log.station = found.station if found else None
     refusal = _refusal(station, ocpp_version, transport, username, password)
     if refusal:
         reason, http_status = refusal
         log.event, log.reason = ConnectionEvent.REFUSED, reason
-        log.save()
+        _execute(*_log_insert([log]))
         return Admission(accepted=False, http_status=http_status, reason=reason)
 
-    previous_conn, was_online = station.conn, station.online
-    previous_node = _node_id(station.node_id) if previous_conn else ""
+    previous_conn, previous_node, was_online = station.conn, found.node_id if station.conn else "", station.online
     station.node = _node(node_id, at)
     station.conn, station.online, station.last_seen, station.ocpp_version = conn, True, at, ocpp_version
-    station.save(update_fields=["node", "conn", "online", "last_seen", "ocpp_version", "updated_at"])
     log.event = ConnectionEvent.CONNECTED
-    log.save()
+    logs = [log]
     if not was_online:  # a replaced socket keeps the station online: nothing to announce
         webhooks.emit(Event.STATION_ONLINE, lambda: payloads.station_online(station, at=at))
     if previous_conn and previous_conn != conn and previous_node:
         # Newest wins: the old socket is closed by the node that holds it.
-        ConnectionLog.objects.create(station=station, station_ident=station_id, event=ConnectionEvent.REPLACED,
-                                     reason=f"replaced by {conn} on {node_id}", node_id=previous_node,
-                                     conn=previous_conn, at=at)
+        logs.append(ConnectionLog(station=station, station_ident=station_id, event=ConnectionEvent.REPLACED,
+                                  reason=f"replaced by {conn} on {node_id}", node_id=previous_node,
+                                  conn=previous_conn, at=at))
         close = Envelope(kind="command", station=station_id, node=previous_node, conn=previous_conn,
                          action="Close", payload={"reason": "replaced by a newer connection"})
         transaction.on_commit(lambda: bus.publish_to_node(previous_node, close))
-    # Commands queued while the station was away go out now (the node holds them until the socket is ready).
-    send_queued_commands(station_id=station_id, at=at, station=station)
+    _own(station, logs)
+    if found.commands_wait:  # commands queued while the station was away go out now (the node holds them until
+        send_queued_commands(station_id=station_id, at=at, station=station)  # the socket is ready)
     return Admission(accepted=True, boot_accepted=station.boot_status == Registration.ACCEPTED
                      and station.registration == Registration.ACCEPTED)
 
@@ -90,11 +89,73 @@ def _node(node_id: str, at: datetime) -> Node:
     return batchscope.memo(("node", node_id), get)
 
 
-def _node_id(pk: int | None) -> str:
-    if pk is None:
-        return ""
-    return batchscope.memo(("node-id", pk), lambda: Node.objects.filter(pk=pk).values_list("node_id", flat=True)
-                           .first() or "")
+# A boot storm is thousands of handshakes a second. Built by the ORM, each of a handshake's statements cost the worker
+# about three times what running it costs, so they are written here: one to read the station (only what admission
+# looks at), one to make the socket its owner and log it.
+ADMISSION_FIELDS = ("id", "station_id", "enabled", "registration", "password", "security_profile", "pending_password",
+                    "password_command_id", "boot_status", "online", "node_id", "conn")
+_ADMITTED = [f for f in ChargingStation._meta.concrete_fields if f.attname in ADMISSION_FIELDS]  # from_db's order
+_ADMISSION_SQL = (
+    f"SELECT {', '.join(f's.{f.column}' for f in _ADMITTED)}, n.node_id, EXISTS (SELECT 1 FROM stations_command c "
+    "WHERE c.station_id = s.id AND c.status = %s AND c.expires_at IS NOT NULL) "
+    "FROM stations_chargingstation s LEFT JOIN stations_node n ON n.id = s.node_id WHERE s.station_id = %s")
+OWNER_FIELDS = ("node", "conn", "online", "last_seen", "ocpp_version", "updated_at")
+
+
+@dataclass(frozen=True)
+class _Admitting:
+    """The station row admission reads, its node's id (the socket that owns it now) and whether commands wait."""
+
+    station: ChargingStation
+    node_id: str
+    commands_wait: bool
+
+
+def _admitting(station_id: str) -> _Admitting | None:
+    """The station's row, locked (one statement with its node and its queued commands); None: not provisioned."""
+    db = _db()
+    lock = " FOR UPDATE OF s" if db.features.has_select_for_update_of else ""
+    rows = _execute(_ADMISSION_SQL + lock, [CommandStatus.PENDING.value, station_id])
+    if not rows:
+        return None
+    *values, node_id, commands_wait = rows[0]
+    station = ChargingStation.from_db(db.alias, ADMISSION_FIELDS, values)  # the other fields load when touched
+    return _Admitting(station=station, node_id=node_id or "", commands_wait=bool(commands_wait))
+
+
+def _own(station: ChargingStation, logs: list[ConnectionLog]) -> None:
+    """Store the station's new owner (OWNER_FIELDS) and the connection log rows; on PostgreSQL in one statement."""
+    db = _db()
+    station.updated_at = timezone.now()
+    fields = [ChargingStation._meta.get_field(name) for name in OWNER_FIELDS]
+    sets = ", ".join(f"{db.ops.quote_name(f.column)} = %s" for f in fields)
+    update = f"UPDATE stations_chargingstation SET {sets} WHERE id = %s"
+    update_params = [*(f.get_db_prep_save(getattr(station, f.attname), db) for f in fields), station.pk]
+    insert, insert_params = _log_insert(logs)
+    if db.vendor == "postgresql":  # a data-modifying WITH runs once, read or not
+        _execute(f"WITH owner AS ({update}) {insert}", [*update_params, *insert_params])
+    else:
+        _execute(update, update_params)
+        _execute(insert, insert_params)
+
+
+def _log_insert(logs: list[ConnectionLog]) -> tuple[str, list]:
+    """One INSERT of connection log rows (their pks are not needed, so not read back)."""
+    db = _db()
+    fields = [f for f in ConnectionLog._meta.concrete_fields if not f.primary_key]
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (f"INSERT INTO stations_connectionlog ({', '.join(db.ops.quote_name(f.column) for f in fields)}) "
+           f"VALUES {', '.join([row] * len(logs))}")
+    return sql, [f.get_db_prep_save(f.pre_save(log, True), db) for log in logs for f in fields]
+
+
+def _db():
+    return connections[router.db_for_write(ChargingStation)]
+
+
+def _execute(sql: str, params: list) -> list[tuple]:
+    """Run one statement in the caller's transaction; the rows it returns."""
+    return pgsql.run(_db(), sql, params)
 
 
 def record_disconnect(*, station_id: str, node_id: str, conn: str, reason: str, at: datetime) -> bool:

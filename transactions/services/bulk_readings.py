@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -129,25 +128,9 @@ def _columns(transaction: Transaction) -> dict:
 
 def _save(objs: list[Transaction], as_read: dict[int, dict]) -> None:
     """Write the columns the batch changed, for every session, in one statement."""
-
     changed = {name for t in objs for name, value in as_read[t.pk].items() if getattr(t, name) != value}
+    names = sorted(changed | {"updated_at"})
     now = timezone.now()
     for t in objs:
         t.updated_at = now
-    names = sorted(changed | {"updated_at"})
-    using = router.db_for_write(Transaction)
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        Transaction.objects.using(using).bulk_update(objs, names)
-        return
-    fields = [Transaction._meta.get_field(name) for name in names]
-    pk = Transaction._meta.pk
-    qn = connection.ops.quote_name
-    arrays = ", ".join(pgsql.array_of(f, connection) for f in [pk, *fields])
-    columns = ", ".join(qn(f.column) for f in [pk, *fields])
-    sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields)
-    sql = (f"UPDATE {qn(Transaction._meta.db_table)} AS t SET {sets} FROM unnest({arrays}) AS v({columns}) "
-           f"WHERE t.{qn(pk.column)} = v.{qn(pk.column)}")
-    params = [[t.pk for t in objs]] + [[f.get_db_prep_save(getattr(t, f.attname), connection) for t in objs]
-                                       for f in fields]
-    pgsql.execute(connection, sql, params)
+    pgsql.update_rows(Transaction, {t.pk: {name: getattr(t, name) for name in names} for t in objs})
