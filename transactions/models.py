@@ -95,7 +95,9 @@ class Transaction(models.Model):
     offline_events = models.PositiveIntegerField(default=0)
 
     # Operator's view.
-    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True,
+    # Not indexed: every reading moves it, and an indexed column changed makes PostgreSQL write a new entry in every
+    # index of the table (no HOT update). The stale-session sweep finds active sessions by status.
+    last_message_at = models.DateTimeField(null=True, blank=True,
                                            help_text="Central's clock at the latest message about it.")
     stale = models.BooleanField(default=False, help_text="Flagged: silent for longer than TRANSACTION_STALE_AFTER.")
     closed_by = models.CharField(max_length=150, blank=True, help_text="The operator who closed it by hand.")
