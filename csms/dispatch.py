@@ -74,16 +74,19 @@ def _batch(envelopes: list[dict[str, Any]], order: list[int], *, savepoints: boo
 
 
 def _batched(envelopes: list[dict[str, Any]], pending: _Log) -> dict[int, dict[str, Any]]:
-    """Replies of the calls a batch handler took as a set (router.handles_batch), by input index.
+    """Replies of the calls and node events a batch handler took as a set (router.handles_batch,
+    handles_event_batch), by input index.
 
-    Offered only calls of a station with no other message in the batch: nothing then depends on the order they are
+    Offered only envelopes of a station with no other message in the batch: nothing then depends on the order they are
     handled in. A batch handler's failure fails the attempt like any handler's; the retry has no batch handlers.
     """
     per_station = Counter(data.get("station") for data in envelopes)
     groups: dict[router.BatchHandler, list[tuple[int, Envelope]]] = {}
     for i, data in enumerate(envelopes):
-        handler = router.batch_handler(str(data.get("ocpp")), str(data.get("action")))
-        if handler is None or data.get("kind") != "call" or per_station[data.get("station")] != 1:
+        kind = data.get("kind")
+        handler = (router.batch_handler(str(data.get("ocpp")), str(data.get("action"))) if kind == "call"
+                   else router.event_batch_handler(str(kind)))
+        if handler is None or per_station[data.get("station")] != 1:
             continue
         try:
             groups.setdefault(handler, []).append((i, Envelope.from_dict(data)))
@@ -93,7 +96,8 @@ def _batched(envelopes: list[dict[str, Any]], pending: _Log) -> dict[int, dict[s
     for handler, items in groups.items():
         for (i, envelope), payload in zip(items, handler([e for _, e in items]), strict=True):
             if payload is not None:
-                done[i] = _reply(_log(pending, envelope, envelope.reply("result", payload)))
+                kind = "result" if envelope.kind == "call" else envelope.kind
+                done[i] = _reply(_log(pending, envelope, envelope.reply(kind, payload)))
     return done
 
 

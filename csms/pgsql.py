@@ -55,17 +55,25 @@ def update_rows(model: type[Model], rows: dict[Any, dict[str, Any]]) -> None:
     for names, group in groups.items():
         if connection.vendor != "postgresql":
             model.objects.using(using).bulk_update([model(pk=pk, **values) for pk, values in group.items()], names)
-            continue
-        fields = [model._meta.get_field(name) for name in names]
-        pk_field, qn = model._meta.pk, connection.ops.quote_name
-        arrays = ", ".join(array_of(f, connection) for f in [pk_field, *fields])
-        columns = ", ".join(qn(f.column) for f in [pk_field, *fields])
-        sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields)
-        sql = (f"UPDATE {qn(model._meta.db_table)} AS t SET {sets} FROM unnest({arrays}) AS v({columns}) "
-               f"WHERE t.{qn(pk_field.column)} = v.{qn(pk_field.column)}")
-        params = [list(group)] + [[f.get_db_prep_save(values[name], connection) for values in group.values()]
-                                  for name, f in zip(names, fields, strict=True)]
-        execute(connection, sql, params)
+        else:
+            execute(connection, *update_statement(model, group))
+
+
+def update_statement(model: type[Model], rows: dict[Any, dict[str, Any]]) -> tuple[str, list[Any]]:
+    """The PostgreSQL UPDATE ... FROM unnest(...) of update_rows for rows that all set the same names, and its
+    parameters: one array per column."""
+    connection = connections[router.db_for_write(model)]
+    names = list(next(iter(rows.values())))
+    fields = [model._meta.get_field(name) for name in names]
+    pk_field, qn = model._meta.pk, connection.ops.quote_name
+    arrays = ", ".join(array_of(f, connection) for f in [pk_field, *fields])
+    columns = ", ".join(qn(f.column) for f in [pk_field, *fields])
+    sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields)
+    sql = (f"UPDATE {qn(model._meta.db_table)} AS t SET {sets} FROM unnest({arrays}) AS v({columns}) "
+           f"WHERE t.{qn(pk_field.column)} = v.{qn(pk_field.column)}")
+    params = [list(rows)] + [[f.get_db_prep_save(values[name], connection) for values in rows.values()]
+                             for name, f in zip(names, fields, strict=True)]
+    return sql, params
 
 
 def copy_rows(connection: BaseDatabaseWrapper, statement: str, rows: Iterable[tuple]) -> None:

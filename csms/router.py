@@ -26,6 +26,7 @@ _answers: dict[tuple[str, str], AnswerEffect] = {}
 # answers each with a payload, or None where it declines: those run through their ordinary handler instead.
 BatchHandler = Callable[[list[Envelope]], list[dict[str, Any] | None]]
 _batches: dict[tuple[str, str], BatchHandler] = {}
+_event_batches: dict[str, BatchHandler] = {}
 
 # Modules whose import registers handlers; listed here so a worker, a node-less
 # test and the embedded server all see the same registry.
@@ -96,8 +97,17 @@ def handles_batch(*keys: tuple[str, str | Enum]) -> Callable[[BatchHandler], Bat
     return register
 
 
+def handles_event_batch(kind: str) -> Callable[[BatchHandler], BatchHandler]:
+    """Register the batch handler of a node event, also served one at a time by its handles_event handler."""
+    return _registrar(_event_batches, kind, f"batches of event {kind!r}")
+
+
 def batch_handler(version: str, action: str) -> BatchHandler | None:
     return _batches.get((version, action))
+
+
+def event_batch_handler(kind: str) -> BatchHandler | None:
+    return _event_batches.get(kind)
 
 
 def answer_effect(version: str, action: str) -> AnswerEffect | None:

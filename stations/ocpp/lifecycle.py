@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from csms.envelope import Envelope
-from csms.router import handles_event
+from csms.router import handles_event, handles_event_batch
 from stations import services
 from stations.services.lifecycle import record_seen
 
@@ -12,15 +12,28 @@ def _at(envelope: Envelope) -> datetime:
     return datetime.fromisoformat(envelope.at)
 
 
-@handles_event("connect")
-def on_connect(envelope: Envelope) -> dict:
+def _handshake(envelope: Envelope) -> services.Handshake:
     p = envelope.payload
-    admission = services.admit_connection(
+    return services.Handshake(
         station_id=envelope.station, node_id=envelope.node, conn=envelope.conn, ocpp_version=envelope.ocpp,
         offered=p.get("offered", []), username=p.get("username"), password=p.get("password"),
         remote_addr=p.get("remote", ""), at=_at(envelope))
+
+
+def _answer(admission: services.Admission) -> dict:
     return {"accepted": admission.accepted, "http_status": admission.http_status, "reason": admission.reason,
             "boot_accepted": admission.boot_accepted}
+
+
+@handles_event("connect")
+def on_connect(envelope: Envelope) -> dict:
+    return _answer(services.admit_connections([_handshake(envelope)])[0])
+
+
+@handles_event_batch("connect")
+def on_connects(envelopes: list[Envelope]) -> list[dict]:
+    """A batch's handshakes at once (a boot storm reconnecting every station); each of another station."""
+    return [_answer(a) for a in services.admit_connections([_handshake(e) for e in envelopes])]
 
 
 @handles_event("disconnect")

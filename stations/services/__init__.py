@@ -14,7 +14,9 @@ from stations.services.commands import (
 )
 from stations.services.connections import (
     Admission,
+    Handshake,
     admit_connection,
+    admit_connections,
     mark_node_offline,
     mark_silent_nodes_offline,
     record_disconnect,
@@ -58,9 +60,10 @@ from stations.services.provisioning import StationSpec, provision_station
 __all__ = [
     "expire_commands", "issue_command", "record_command_result", "send_queued_commands", "send_waiting_commands",
     "wait_for_command",
-    "Admission", "Boot", "BootIdentity", "StatusReport", "StationSpec", "admit_connection", "mark_node_offline",
-    "mark_silent_nodes_offline", "provision_station", "record_boot", "record_disconnect", "record_heartbeat",
-    "record_node_heartbeat", "record_status", "record_statuses", "record_boots",
+    "Admission", "Boot", "BootIdentity", "Handshake", "StationSpec", "StatusReport", "admit_connection",
+    "admit_connections", "mark_node_offline", "mark_silent_nodes_offline", "provision_station", "record_boot",
+    "record_boots", "record_disconnect", "record_heartbeat", "record_node_heartbeat", "record_status",
+    "record_statuses",
     # notifications and DataTransfer
     "DataTransferReply", "DataTransferRequest", "DataTransferStatus", "Notification", "data_transfer_vendor",
     "receive_data_transfer", "record_firmware_status", "record_station_message", "record_upload_status",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,43 +30,75 @@ class Admission:
     boot_accepted: bool = False  # a 2.0.1 station Accepted before may be served without a new boot
 
 
-def admit_connection(*, station_id: str, node_id: str, conn: str, ocpp_version: str | None,
-                     offered: list[str], username: str | None, password: str | None,
-                     remote_addr: str, at: datetime) -> Admission:
-    """Decide on a handshake, record it in the connection log and, if admitted, make this socket the owner.
+@dataclass(frozen=True)
+class Handshake:
+    """A node asking whether a station may connect. `remote_addr` is node.handshake.peer's "host:port" with the
+    socket's TLS marks (stations.services.security)."""
 
-    `remote_addr` is node.handshake.peer's "host:port" with the socket's TLS marks (stations.services.security)."""
-    transport = parse_remote(remote_addr)
-    log = ConnectionLog(station_ident=station_id[:255], node_id=node_id, conn=conn, ocpp_version=ocpp_version or "",
-                        subprotocols=",".join(offered)[:255], remote_addr=transport.address[:64], at=at)
-    # Lock order: station row first, then its connectors (as in record_disconnect).
-    found = _admitting(station_id)
-    station = log.station = found.station if found else None
-    refusal = _refusal(station, ocpp_version, transport, username, password)
+    station_id: str
+    node_id: str
+    conn: str
+    ocpp_version: str | None
+    offered: list[str]
+    username: str | None
+    password: str | None
+    remote_addr: str
+    at: datetime
+
+
+def admit_connection(**handshake) -> Admission:
+    """Decide on a handshake, record it in the connection log and, if admitted, make this socket the owner."""
+    return admit_connections([Handshake(**handshake)])[0]
+
+
+def admit_connections(handshakes: Sequence[Handshake]) -> list[Admission]:
+    """admit_connection for handshakes of different stations at once (a boot storm): one statement reads their
+    stations, one writes the new owners and the log, whatever their number."""
+    if len({h.station_id for h in handshakes}) != len(handshakes):
+        raise ValueError("one handshake per station: a later one must see what an earlier one stored")
+    # Lock order: station rows first, then their connectors (as in record_disconnect).
+    found = _admitting([h.station_id for h in handshakes])
+    owners: list[ChargingStation] = []
+    logs: list[ConnectionLog] = []
+    admissions = [_admit(h, found.get(h.station_id), owners, logs) for h in handshakes]
+    _own(owners, logs)
+    for h, admission in zip(handshakes, admissions, strict=True):
+        if admission.accepted and found[h.station_id].commands_wait:  # commands queued while the station was away
+            send_queued_commands(station_id=h.station_id, at=h.at,  # go out now (the node holds them until the
+                                 station=found[h.station_id].station)  # socket is ready)
+    return admissions
+
+
+def _admit(h: Handshake, found: _Admitting | None, owners: list[ChargingStation],
+           logs: list[ConnectionLog]) -> Admission:
+    """One handshake's decision; the rows it owes are added to `owners` and `logs`."""
+    transport = parse_remote(h.remote_addr)
+    station = found.station if found else None
+    log = ConnectionLog(station=station, station_ident=h.station_id[:255], node_id=h.node_id, conn=h.conn,
+                        ocpp_version=h.ocpp_version or "", subprotocols=",".join(h.offered)[:255],
+                        remote_addr=transport.address[:64], at=h.at)
+    logs.append(log)
+    refusal = _refusal(station, h.ocpp_version, transport, h.username, h.password)
     if refusal:
         reason, http_status = refusal
         log.event, log.reason = ConnectionEvent.REFUSED, reason
-        _execute(*_log_insert([log]))
         return Admission(accepted=False, http_status=http_status, reason=reason)
 
     previous_conn, previous_node, was_online = station.conn, found.node_id if station.conn else "", station.online
-    station.node = _node(node_id, at)
-    station.conn, station.online, station.last_seen, station.ocpp_version = conn, True, at, ocpp_version
+    station.node = _node(h.node_id, h.at)
+    station.conn, station.online, station.last_seen, station.ocpp_version = h.conn, True, h.at, h.ocpp_version
     log.event = ConnectionEvent.CONNECTED
-    logs = [log]
+    owners.append(station)
     if not was_online:  # a replaced socket keeps the station online: nothing to announce
-        webhooks.emit(Event.STATION_ONLINE, lambda: payloads.station_online(station, at=at))
-    if previous_conn and previous_conn != conn and previous_node:
+        webhooks.emit(Event.STATION_ONLINE, lambda: payloads.station_online(station, at=h.at))
+    if previous_conn and previous_conn != h.conn and previous_node:
         # Newest wins: the old socket is closed by the node that holds it.
-        logs.append(ConnectionLog(station=station, station_ident=station_id, event=ConnectionEvent.REPLACED,
-                                  reason=f"replaced by {conn} on {node_id}", node_id=previous_node,
-                                  conn=previous_conn, at=at))
-        close = Envelope(kind="command", station=station_id, node=previous_node, conn=previous_conn,
+        logs.append(ConnectionLog(station=station, station_ident=h.station_id, event=ConnectionEvent.REPLACED,
+                                  reason=f"replaced by {h.conn} on {h.node_id}", node_id=previous_node,
+                                  conn=previous_conn, at=h.at))
+        close = Envelope(kind="command", station=h.station_id, node=previous_node, conn=previous_conn,
                          action="Close", payload={"reason": "replaced by a newer connection"})
         transaction.on_commit(lambda: bus.publish_to_node(previous_node, close))
-    _own(station, logs)
-    if found.commands_wait:  # commands queued while the station was away go out now (the node holds them until
-        send_queued_commands(station_id=station_id, at=at, station=station)  # the socket is ready)
     return Admission(accepted=True, boot_accepted=station.boot_status == Registration.ACCEPTED
                      and station.registration == Registration.ACCEPTED)
 
@@ -98,8 +131,9 @@ _ADMITTED = [f for f in ChargingStation._meta.concrete_fields if f.attname in AD
 _ADMISSION_SQL = (
     f"SELECT {', '.join(f's.{f.column}' for f in _ADMITTED)}, n.node_id, EXISTS (SELECT 1 FROM stations_command c "
     "WHERE c.station_id = s.id AND c.status = %s AND c.expires_at IS NOT NULL) "
-    "FROM stations_chargingstation s LEFT JOIN stations_node n ON n.id = s.node_id WHERE s.station_id = %s")
-OWNER_FIELDS = ("node", "conn", "online", "last_seen", "ocpp_version", "updated_at")
+    "FROM stations_chargingstation s LEFT JOIN stations_node n ON n.id = s.node_id WHERE s.station_id IN ({}) "
+    "ORDER BY s.id")
+OWNER_FIELDS = ("node_id", "conn", "online", "last_seen", "ocpp_version", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -111,32 +145,37 @@ class _Admitting:
     commands_wait: bool
 
 
-def _admitting(station_id: str) -> _Admitting | None:
-    """The station's row, locked (one statement with its node and its queued commands); None: not provisioned."""
+def _admitting(station_ids: list[str]) -> dict[str, _Admitting]:
+    """The stations' rows, locked in pk order (one statement, with their node and queued commands), by station id;
+    a station that is not provisioned is missing."""
     db = _db()
     lock = " FOR UPDATE OF s" if db.features.has_select_for_update_of else ""
-    rows = _execute(_ADMISSION_SQL + lock, [CommandStatus.PENDING.value, station_id])
-    if not rows:
-        return None
-    *values, node_id, commands_wait = rows[0]
-    station = ChargingStation.from_db(db.alias, ADMISSION_FIELDS, values)  # the other fields load when touched
-    return _Admitting(station=station, node_id=node_id or "", commands_wait=bool(commands_wait))
+    sql = _ADMISSION_SQL.format(", ".join(["%s"] * len(station_ids))) + lock
+    found = {}
+    for *values, node_id, commands_wait in _execute(sql, [CommandStatus.PENDING.value, *station_ids]):
+        station = ChargingStation.from_db(db.alias, ADMISSION_FIELDS, values)  # the other fields load when touched
+        found[station.station_id] = _Admitting(station=station, node_id=node_id or "",
+                                               commands_wait=bool(commands_wait))
+    return found
 
 
-def _own(station: ChargingStation, logs: list[ConnectionLog]) -> None:
-    """Store the station's new owner (OWNER_FIELDS) and the connection log rows; on PostgreSQL in one statement."""
+def _own(stations: list[ChargingStation], logs: list[ConnectionLog]) -> None:
+    """Store the stations' new owners (OWNER_FIELDS) and the connection log rows; on PostgreSQL in one statement."""
+    now = timezone.now()
+    rows = {}
+    for station in stations:
+        station.updated_at = now
+        rows[station.pk] = {name: getattr(station, name) for name in OWNER_FIELDS}
+    if not logs:
+        return
     db = _db()
-    station.updated_at = timezone.now()
-    fields = [ChargingStation._meta.get_field(name) for name in OWNER_FIELDS]
-    sets = ", ".join(f"{db.ops.quote_name(f.column)} = %s" for f in fields)
-    update = f"UPDATE stations_chargingstation SET {sets} WHERE id = %s"
-    update_params = [*(f.get_db_prep_save(getattr(station, f.attname), db) for f in fields), station.pk]
     insert, insert_params = _log_insert(logs)
-    if db.vendor == "postgresql":  # a data-modifying WITH runs once, read or not
+    if db.vendor == "postgresql" and rows:  # a data-modifying WITH runs once, read or not
+        update, update_params = pgsql.update_statement(ChargingStation, rows)
         _execute(f"WITH owner AS ({update}) {insert}", [*update_params, *insert_params])
-    else:
-        _execute(update, update_params)
-        _execute(insert, insert_params)
+        return
+    pgsql.update_rows(ChargingStation, rows)
+    _execute(insert, insert_params)
 
 
 def _log_insert(logs: list[ConnectionLog]) -> tuple[str, list]:

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from csms.dispatch import handle_envelopes, handle_one
+from stations import services
 from stations.choices import CommandStatus, Registration
 from stations.models import ChargingStation, Command, Connector
-from stations import services
 from stations.services import issue_command, lifecycle
 from tests.support.envelopes import call, connect, send
 from tests.support.factories import StationFactory
