@@ -21,8 +21,12 @@ from django.db.models import Field, Model
 
 
 def array_of(field: Field, connection: BaseDatabaseWrapper) -> str:
-    """`%s` cast to an array of the column's type, for `unnest` of one parameter per column."""
-    return f"%s::{field.db_type(connection)}[]"
+    """A parameter cast to an array of the column's type, for `unnest` of one parameter per column.
+
+    Sent in binary (`%b`): psycopg writes a text array in Python, quoting and escaping each element (a timestamp,
+    which holds a space, cost 4.6 us; in binary 0.6 us, text 1.5 -> 0.6 us), and a batch's arrays hold thousands.
+    """
+    return f"%b::{field.db_type(connection)}[]"
 
 
 def execute(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[tuple]:
