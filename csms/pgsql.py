@@ -10,14 +10,54 @@ is logged where Django logs queries (CaptureQueriesContext counts it).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    DecimalField,
+    Field,
+    FloatField,
+    ForeignKey,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+# Field classes whose get_db_prep_save, on PostgreSQL, hands a value of these types to psycopg unchanged: a batch's
+# arrays skip the call for them (thousands a batch, a few microseconds each). Other values and fields go through it.
+_AS_IS: tuple[tuple[type[Field], tuple[type, ...]], ...] = (
+    (BooleanField, (bool,)), (IntegerField, (int,)), (BigIntegerField, (int,)), (ForeignKey, (int,)),
+    (CharField, (str,)), (TextField, (str,)), (FloatField, (float,)), (DecimalField, (Decimal,)),
+    (DateTimeField, (datetime,)),
+)
+
+
+def preparer(field: Field, connection: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """field.get_db_prep_save for many values of one column, cheaper where a value needs no preparing."""
+    def prepare(value: Any) -> Any:
+        return field.get_db_prep_save(value, connection)
+
+    kinds = next((kinds for cls, kinds in _AS_IS if type(field) is cls), None)
+    if kinds is None:  # a subclass (PositiveIntegerField...) may prepare differently: asked every time
+        return prepare
+    aware = type(field) is DateTimeField  # a naive datetime goes through Django, which warns and makes it aware
+
+    def fast(value: Any) -> Any:
+        if value is None or type(value) in kinds and not (aware and value.tzinfo is None):
+            return value
+        return prepare(value)
+
+    return fast
 
 
 def array_of(field: Field, connection: BaseDatabaseWrapper) -> str:
@@ -75,7 +115,7 @@ def update_statement(model: type[Model], rows: dict[Any, dict[str, Any]]) -> tup
     sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields)
     sql = (f"UPDATE {qn(model._meta.db_table)} AS t SET {sets} FROM unnest({arrays}) AS v({columns}) "
            f"WHERE t.{qn(pk_field.column)} = v.{qn(pk_field.column)}")
-    params = [list(rows)] + [[f.get_db_prep_save(values[name], connection) for values in rows.values()]
+    params = [list(rows)] + [list(map(preparer(f, connection), (values[name] for values in rows.values())))
                              for name, f in zip(names, fields, strict=True)]
     return sql, params
 

@@ -57,5 +57,5 @@ def _insert_arrays(model: type[Model], objs: Sequence[Model], fields: list, conn
     arrays = ", ".join(pgsql.array_of(f, connection) for f in fields)
     sql = (f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
            f"ON CONFLICT DO NOTHING RETURNING {qn(model._meta.pk.column)}")
-    params = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs] for f in fields]
+    params = [list(map(pgsql.preparer(f, connection), (f.pre_save(obj, True) for obj in objs))) for f in fields]
     return [row[0] for row in pgsql.execute(connection, sql, params)]
