@@ -6,15 +6,7 @@ row version fits beside the old one. Other databases have no such thing: the fil
 
 from django.db import migrations, models
 
-TABLES = ("transactions_transaction",)
-
-
-def set_fillfactor(percent):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for table in TABLES:
-                schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(table)} SET (fillfactor = {percent})")
-    return apply
+from csms.pgsql import fillfactor
 
 
 class Migration(migrations.Migration):
@@ -30,5 +22,5 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, help_text="Central's clock at the latest message about it.",
                                        null=True),
         ),
-        migrations.RunPython(set_fillfactor(80), set_fillfactor(100)),
+        fillfactor("transactions_transaction", percent=80),
     ]
