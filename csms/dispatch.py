@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ def handle_envelopes(envelopes: list[dict[str, Any]]) -> list[dict[str, Any] | N
 def _batch(envelopes: list[dict[str, Any]], order: list[int], *, savepoints: bool) -> list[dict[str, Any] | None]:
     replies: list[dict[str, Any] | None] = [None] * len(envelopes)
     with batchscope.scope(), transaction.atomic(durable=True):
-        lock_stations(str(data.get("station") or "") for data in envelopes)
+        lock_stations(station for data in envelopes for station in _stations_written(data))
         pending = _Log()
         done = {} if savepoints else _batched(envelopes, pending)
         for i in order:
@@ -71,6 +72,17 @@ def _batch(envelopes: list[dict[str, Any]], order: list[int], *, savepoints: boo
                 _handle(envelopes[i], pending, mode=SAVEPOINT if savepoints else SHARED))
         pending.flush()
     return replies
+
+
+def _stations_written(data: dict[str, Any]) -> Iterable[str]:
+    """The stations whose rows an envelope's handler may lock: its own and, for a node's `seen` report, each it
+    names. All are locked up front in one pk-ordered pass; one taken later, after others, could close a cycle with
+    another worker's batch (PostgreSQL then waits deadlock_timeout, a second, before it breaks it)."""
+    yield str(data.get("station") or "")
+    if data.get("kind") == "seen":
+        stations = (data.get("payload") or {}).get("stations")
+        if isinstance(stations, dict):
+            yield from map(str, stations)
 
 
 def _batched(envelopes: list[dict[str, Any]], pending: _Log) -> dict[int, dict[str, Any]]:

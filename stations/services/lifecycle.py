@@ -105,6 +105,7 @@ def record_seen(*, seen: dict[str, tuple[str, datetime]]) -> int:
     reconnected or went offline since); last_seen only moves forward. Returns the stations matched."""
     per_entry = 6  # query parameters one station costs: two in the filter, four in the CASE
     size = max(1, min(500, (connection.features.max_query_params or 6000) // per_entry))
+    lock_stations(seen)  # in pk order, as every batch takes its stations: an UPDATE alone locks in scan order
     matched = 0
     entries = sorted(seen.items())
     for start in range(0, len(entries), size):

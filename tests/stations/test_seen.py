@@ -24,7 +24,7 @@ def last_seen(station_id: str) -> datetime | None:
 
 def test_many_stations_seen_are_updated_with_one_query_per_chunk(django_assert_max_num_queries):
     stations = [StationFactory(station_id=f"CP-{i:04d}", conn=f"conn-{i}", online=True) for i in range(450)]
-    with django_assert_max_num_queries(5):  # 450 stations: 3 UPDATEs on SQLite, 1 on PostgreSQL; and the commit
+    with django_assert_max_num_queries(6):  # the pk-ordered lock; 3 UPDATEs on SQLite (1 on PostgreSQL); the commit
         reply = send(seen({s.station_id: (s.conn, LATE) for s in stations}))
     assert reply["kind"] == "seen" and reply["payload"] == {"matched": 450}
     assert set(ChargingStation.objects.values_list("last_seen", flat=True)) == {datetime.fromisoformat(LATE)}
@@ -58,3 +58,27 @@ def test_an_unknown_station_in_the_report_does_not_spoil_the_others():
 
     assert reply["payload"] == {"matched": 1}
     assert last_seen("CP-1") == datetime.fromisoformat(LATE)
+
+
+def test_a_batch_locks_the_stations_a_seen_report_names_with_its_own_in_one_ordered_pass(monkeypatch):
+    """Locks taken after the batch's first pass could close a cycle with another worker's batch (a deadlock that
+    PostgreSQL breaks only after a second): every station a batch writes is locked in the first pass."""
+    from csms import dispatch
+    from tests.support.envelopes import call
+
+    mine, named = StationFactory(conn="conn-a", online=True), StationFactory(conn="conn-b", online=True)
+    passes = []
+    real = dispatch.lock_stations
+
+    def recording(station_ids):
+        station_ids = set(station_ids)
+        passes.append(station_ids - {""})
+        return real(station_ids)
+
+    monkeypatch.setattr(dispatch, "lock_stations", recording)
+    replies = dispatch.handle_envelopes([call(mine, "1.6", "Heartbeat", {}).to_dict(),
+                                         seen({named.station_id: ("conn-b", LATE)}).to_dict()])
+
+    assert passes == [{mine.station_id, named.station_id}]
+    assert replies[1]["payload"] == {"matched": 1}
+    assert last_seen(named.station_id) == datetime.fromisoformat(LATE)
