@@ -1,10 +1,12 @@
 """Small helpers the version modules share; no protocol knowledge of its own."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
 
 from csms.envelope import Envelope, utc_now
+from stations import services
 
 
 def received_at(envelope: Envelope) -> datetime:
@@ -23,3 +25,16 @@ def heartbeat_interval() -> int:
 
 def now() -> str:
     return utc_now()
+
+
+def answer_boots(envelopes: list[Envelope], boot_of: Callable[[Envelope], services.Boot],
+                 answer: Callable[[str], dict]) -> list[dict | None]:
+    """A batch's boots stored at once; None for an unknown station, left to the one-at-a-time handler to refuse."""
+    return [None if status is None else answer(status)
+            for status in services.record_boots(boots=[boot_of(e) for e in envelopes])]
+
+
+def answer_statuses(envelopes: list[Envelope],
+                    status_of: Callable[[Envelope], services.StatusReport]) -> list[dict | None]:
+    """A batch's statuses stored at once; None for an unknown station, as answer_boots."""
+    return [{} if stored else None for stored in services.record_statuses(reports=[status_of(e) for e in envelopes])]

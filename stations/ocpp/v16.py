@@ -6,7 +6,7 @@ from csms.envelope import Envelope
 from csms.router import handles, handles_batch
 from stations import services
 from stations.choices import ConnectorStatus, Registration
-from stations.ocpp.common import heartbeat_interval, now, received_at, station_time
+from stations.ocpp.common import answer_boots, answer_statuses, heartbeat_interval, now, received_at, station_time
 
 STATUS = {
     ChargePointStatus.available: ConnectorStatus.AVAILABLE,
@@ -50,8 +50,7 @@ def on_boot_notification(envelope: Envelope) -> dict:
 @handles_batch(("1.6", Action.boot_notification))
 def on_boot_notifications(envelopes: list[Envelope]) -> list[dict | None]:
     """A batch's boots at once (a boot storm); an unknown station's is left to on_boot_notification to refuse."""
-    return [None if status is None else _boot_answer(status)
-            for status in services.record_boots(boots=[_boot(e) for e in envelopes])]
+    return answer_boots(envelopes, _boot, _boot_answer)
 
 
 @handles("1.6", Action.heartbeat)
@@ -81,4 +80,4 @@ def on_status_notification(envelope: Envelope) -> dict:
 @handles_batch(("1.6", Action.status_notification))
 def on_status_notifications(envelopes: list[Envelope]) -> list[dict | None]:
     """A batch's statuses at once; an unknown station's is left to on_status_notification to refuse."""
-    return [{} if stored else None for stored in services.record_statuses(reports=[_status(e) for e in envelopes])]
+    return answer_statuses(envelopes, _status)
