@@ -101,11 +101,13 @@ def record_heartbeat(*, station_id: str, at: datetime) -> int:
 
 def record_seen(*, seen: dict[str, tuple[str, datetime]]) -> int:
     """Heartbeats a node answered itself, {station id: (conn, at)}: what record_heartbeat does, for many stations
-    in one UPDATE per few hundred. An entry whose conn no longer owns its station is ignored (the station
-    reconnected or went offline since); last_seen only moves forward. Returns the stations matched."""
+    at once. An entry whose conn no longer owns its station is ignored (the station reconnected or went offline
+    since); last_seen only moves forward. Returns the stations matched."""
+    lock_stations(seen)  # in pk order, as every batch takes its stations: an UPDATE alone locks in scan order
+    if connection.vendor == "postgresql":
+        return _record_seen_pg(sorted(seen.items()))
     per_entry = 6  # query parameters one station costs: two in the filter, four in the CASE
     size = max(1, min(500, (connection.features.max_query_params or 6000) // per_entry))
-    lock_stations(seen)  # in pk order, as every batch takes its stations: an UPDATE alone locks in scan order
     matched = 0
     entries = sorted(seen.items())
     for start in range(0, len(entries), size):
@@ -116,6 +118,17 @@ def record_seen(*, seen: dict[str, tuple[str, datetime]]) -> int:
             station_id__in=[s for s, _ in chunk], conn__in=[c for _, (c, _) in chunk],
         ).update(last_seen=Case(*later, default=F("last_seen")), online=True)
     return matched
+
+
+def _record_seen_pg(entries: list[tuple[str, tuple[str, datetime]]]) -> int:
+    """One UPDATE ... FROM unnest for the whole report: a CASE of one branch per station, as the ORM builds it,
+    costs PostgreSQL a comparison per station for every row (a 200-station report held its batch 0.1 to 0.5 s)."""
+    matched = pgsql.execute(connection, (
+        "WITH v AS (SELECT * FROM unnest(%b::varchar[], %b::varchar[], %b::timestamptz[]) AS v(station_id, conn, at)) "
+        f"UPDATE {ChargingStation._meta.db_table} AS t SET last_seen = GREATEST(t.last_seen, v.at), online = true "
+        "FROM v WHERE t.station_id = v.station_id AND t.conn = v.conn RETURNING 1"),
+        [[s for s, _ in entries], [c for _, (c, _) in entries], [at for _, (_, at) in entries]])
+    return len(matched)
 
 
 def record_status(*, report: StatusReport) -> None:

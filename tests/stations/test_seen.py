@@ -82,3 +82,26 @@ def test_a_batch_locks_the_stations_a_seen_report_names_with_its_own_in_one_orde
     assert passes == [{mine.station_id, named.station_id}]
     assert replies[1]["payload"] == {"matched": 1}
     assert last_seen(named.station_id) == datetime.fromisoformat(LATE)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_one_update_applies_the_report_as_the_orm_path_does(django_assert_max_num_queries):
+    StationFactory(station_id="CP-NEWER", conn="conn-1", online=True, last_seen=datetime.fromisoformat(LATE))
+    StationFactory(station_id="CP-NEVER", conn="conn-2", online=False, last_seen=None)
+    StationFactory(station_id="CP-MOVED", conn="conn-new", online=True, last_seen=datetime.fromisoformat(EARLY))
+    StationFactory(station_id="CP-GONE", conn="", online=False, last_seen=datetime.fromisoformat(EARLY))
+    many = [StationFactory(station_id=f"CP-{i:04d}", conn=f"conn-m{i}", online=True) for i in range(300)]
+    report = {"CP-NEWER": ("conn-1", EARLY), "CP-NEVER": ("conn-2", EARLY), "CP-MOVED": ("conn-old", LATE),
+              "CP-GONE": ("conn-old", LATE), "CP-NOBODY": ("conn-x", LATE)}
+    report |= {s.station_id: (s.conn, LATE) for s in many}
+
+    with django_assert_max_num_queries(4):  # the pk-ordered lock, one UPDATE, the commit
+        reply = send(seen(report))
+
+    assert reply["payload"] == {"matched": 302}
+    assert last_seen("CP-NEWER") == datetime.fromisoformat(LATE)  # never moves back
+    assert last_seen("CP-NEVER") == datetime.fromisoformat(EARLY)
+    assert ChargingStation.objects.get(station_id="CP-NEVER").online
+    assert last_seen("CP-MOVED") == last_seen("CP-GONE") == datetime.fromisoformat(EARLY)
+    assert not ChargingStation.objects.get(station_id="CP-GONE").online
+    assert {last_seen(s.station_id) for s in many} == {datetime.fromisoformat(LATE)}
