@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from kombu import Exchange, Queue
 
+from csms import heap
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csms.settings")
 
 DEAD_LETTERS = Exchange("csms.dead", type="fanout", durable=True)
@@ -73,6 +75,12 @@ def recycle_database_connections(task=None, **kwargs) -> None:
     if task is not None and task.request.is_eager:
         return
     close_old_connections()
+
+
+@signals.worker_process_init.connect  # a prefork child, after the fork
+@signals.worker_ready.connect  # the process that runs tasks under the solo and threads pools
+def settle_heap(**kwargs) -> None:
+    heap.settle()
 
 
 @signals.worker_ready.connect

@@ -10,7 +10,7 @@ import threading
 
 from django.conf import settings
 
-from csms import server
+from csms import heap, server
 from csms.bus import BusUnavailable, transport
 from csms.envelope import Envelope
 from node import connections, limits
@@ -231,6 +231,7 @@ def with_lifespan(app, *, also=()):
                     log.exception("node start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                heap.settle()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for _, extra_stop in also:
