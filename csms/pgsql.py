@@ -10,7 +10,7 @@ is logged where Django logs queries (CaptureQueriesContext counts it).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +32,7 @@ from django.db.models import (
     Model,
     TextField,
 )
+from django.db.transaction import TransactionManagementError
 
 # Field classes whose get_db_prep_save, on PostgreSQL, hands a value of these types to psycopg unchanged: a batch's
 # arrays skip the call for them (thousands a batch, a few microseconds each). Other values and fields go through it.
@@ -83,6 +84,32 @@ def run(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[tu
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def select_in(model: type[Model], names: Sequence[str], field: str, values: Iterable[Any], *,
+              lock: bool = False) -> list[tuple]:
+    """`model.objects.filter(<field>__in=values).values_list(*names)`, locked FOR UPDATE in pk order if `lock`.
+
+    On PostgreSQL one server-bound statement with the values as one array (`= ANY`): Django's compiler and its
+    client-side quoting of each value cost 0.6-1 ms of CPU per read of a hundred stations, more than the read.
+    Elsewhere the ORM.
+    """
+    values = list(set(values))
+    using = router.db_for_write(model) if lock else router.db_for_read(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        rows = model.objects.using(using).filter(**{f"{field}__in": values})
+        if lock:
+            rows = rows.select_for_update().order_by("pk")
+        return list(rows.values_list(*names))
+    if lock and connection.get_autocommit():  # as Django's select_for_update: a lock must outlive the statement
+        raise TransactionManagementError("select_in(lock=True) cannot be used outside of a transaction.")
+    meta, qn = model._meta, connection.ops.quote_name
+    columns = ", ".join(qn((meta.pk if name == "pk" else meta.get_field(name)).column) for name in names)
+    key = meta.get_field(field)
+    sql = (f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {qn(key.column)} = ANY({array_of(key, connection)})"
+           + (f" ORDER BY {qn(meta.pk.column)} FOR UPDATE" if lock else ""))
+    return execute(connection, sql, [list(map(preparer(key, connection), values))])
 
 
 def update_rows(model: type[Model], rows: dict[Any, dict[str, Any]]) -> None:

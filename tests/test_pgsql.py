@@ -50,3 +50,56 @@ def test_a_naive_datetime_is_left_to_django():
     field = Transaction._meta.get_field("started_at")
     with pytest.warns(RuntimeWarning, match="naive datetime"):
         assert pgsql.preparer(field, connection)(NAIVE) == field.get_db_prep_save(NAIVE, connection)
+
+
+def _stations_with_connectors():
+    from stations.models import Connector
+    from tests.support.factories import StationFactory
+
+    stations = [StationFactory(station_id=f"SEL-{n}") for n in range(3)]
+    for n, station in enumerate(stations):
+        Connector.objects.create(station=station, evse_id=1, connector_id=1, status="Charging",
+                                 status_at=datetime(2025, 3, 1, 10, n, tzinfo=UTC))
+    return stations
+
+
+def test_select_in_reads_what_values_list_reads(django_assert_num_queries):
+    from stations.models import Connector
+
+    stations = _stations_with_connectors()
+    pks = [s.pk for s in stations[:2]] + [10**9]
+    names = ("pk", "station_id", "evse_id", "connector_id", "status", "status_at")
+    expected = sorted(Connector.objects.filter(station_id__in=pks).values_list(*names))
+
+    with django_assert_num_queries(1):
+        assert sorted(pgsql.select_in(Connector, names, "station_id", pks)) == expected
+    assert pgsql.select_in(Connector, names, "station_id", []) == []
+
+
+def test_select_in_locks_in_pk_order():
+    from django.db.transaction import atomic
+
+    stations = _stations_with_connectors()
+    wanted = [s.station_id for s in reversed(stations)] + ["SEL-NOBODY"]
+    with atomic():
+        rows = pgsql.select_in(ChargingStation, ("station_id", "pk"), "station_id", wanted, lock=True)
+    assert rows == sorted(((s.station_id, s.pk) for s in stations), key=lambda row: row[1])
+
+
+@pytest.mark.postgres
+def test_on_postgresql_select_in_reads_what_values_list_reads(django_assert_num_queries):
+    test_select_in_reads_what_values_list_reads(django_assert_num_queries)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_select_in_locks_in_pk_order():
+    test_select_in_locks_in_pk_order()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_lock_outside_a_transaction_is_refused_as_django_refuses_it():
+    from django.db.transaction import TransactionManagementError
+
+    with pytest.raises(TransactionManagementError):
+        pgsql.select_in(ChargingStation, ("station_id", "pk"), "station_id", ["CP-1"], lock=True)

@@ -197,8 +197,8 @@ def _locked(station_ids: Iterable[str], *columns: str) -> dict[str, tuple]:
 
 def _connectors(station_pks: Iterable[int]) -> dict[tuple[int, int, int], dict[str, Any]]:
     """The stations' connectors by (station pk, evse, connector); their station rows, locked, guard them."""
-    rows = Connector.objects.filter(station_id__in=set(station_pks)).values_list(
-        "pk", "station_id", "evse_id", "connector_id", "status", "status_at")
+    rows = pgsql.select_in(Connector, ("pk", "station_id", "evse_id", "connector_id", "status", "status_at"),
+                           "station_id", station_pks)
     return {(station, evse, number): {"pk": pk, "status": status, "status_at": status_at}
             for pk, station, evse, number, status, status_at in rows}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from csms import batchscope
+from csms import batchscope, pgsql
 from stations.models import ChargingStation
 
 
@@ -25,8 +25,7 @@ def lock_stations(station_ids: Iterable[str]) -> dict[str, int]:
     locked = _locked()
     if wanted <= locked.keys():
         return {s: locked[s] for s in wanted}
-    rows = ChargingStation.objects.select_for_update().filter(station_id__in=wanted).order_by("pk")
-    found = dict(rows.values_list("station_id", "pk")) if wanted else {}
+    found = dict(pgsql.select_in(ChargingStation, ("station_id", "pk"), "station_id", wanted, lock=True))
     locked.update(found)
     return found
 
