@@ -15,7 +15,7 @@ from tests.support.factories import StationFactory
 from tests.support.transaction_factories import TransactionFactory
 from transactions.choices import NoteKind, TransactionStatus
 from transactions.models import DataQualityNote, MeterValue, Transaction, TransactionEventRecord
-from transactions.services import bulk_readings
+from transactions.services import bulk_readings, metering
 
 pytestmark = pytest.mark.django_db
 
@@ -183,6 +183,20 @@ def test_the_service_declines_without_writing_what_needs_a_note():
     assert not MeterValue.objects.exists() and not DataQualityNote.objects.exists()
 
 
+def test_a_16_id_finds_only_its_own_stations_non_orphan_16_session():
+    station = StationFactory(station_id="sv-own")
+    v201 = TransactionFactory(station=station, ocpp_version="2.0.1", station_tx_id="t-own", evse_id=1)
+    orphan = TransactionFactory(station=station, orphan=True, station_tx_id="77", evse_id=1)
+    own = TransactionFactory(station=station, evse_id=1)
+    now = timezone.now()
+    read = [bulk_readings.Reading(station_id="sv-own", at=now, message_id=f"m{n}", transaction_id=session.pk,
+                                  evse_id=1, connector_id=1, samples=[metering.Sample(timestamp=now, value="5")])
+            for n, session in enumerate((v201, orphan, own))]
+
+    assert bulk_readings.record(read) == [False, False, True]
+    assert list(MeterValue.objects.values_list("transaction_id", flat=True)) == [own.pk]
+
+
 # The same on PostgreSQL, where the sessions are written with one UPDATE ... FROM unnest(...) (./dev test's
 # second pass runs these).
 @pytest.mark.postgres
@@ -203,3 +217,8 @@ def test_on_postgresql_a_replayed_sample_in_a_batch_goes_through_the_noting_path
 @pytest.mark.postgres
 def test_on_postgresql_what_is_not_plain_goes_through_the_ordinary_handlers_beside_a_batch():
     test_what_is_not_plain_goes_through_the_ordinary_handlers_beside_a_batch()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_16_id_finds_only_its_own_stations_non_orphan_16_session():
+    test_a_16_id_finds_only_its_own_stations_non_orphan_16_session()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -94,15 +95,34 @@ def _sessions(readings: Sequence[Reading], station_pks: dict[str, int]) -> dict[
     station's non-orphan 1.6 session, as sessions._transaction_16 finds it."""
     pks = {r.transaction_id for r in readings if r.event is None and r.transaction_id is not None}
     tx_ids = {r.event.station_tx_id for r in readings if r.event is not None}
-    match = Q(pk__in=pks, ocpp_version=V16, orphan=False) | Q(station_tx_id__in=tx_ids)
-    rows = Transaction.objects.select_for_update(of=("self",)).filter(match, station_id__in=station_pks.values())
     found = {}
-    for row in rows.order_by("pk"):
+    for row in _locked_sessions(pks, tx_ids, set(station_pks.values())):
         if row.pk in pks and row.ocpp_version == V16 and not row.orphan:
             found[("pk", row.station_id, row.pk)] = row
         if row.station_tx_id:
             found[("tx", row.station_id, row.station_tx_id)] = row
     return found
+
+
+def _locked_sessions(pks: set[int], tx_ids: set[str], station_pks: set[int]) -> list[Transaction]:
+    """The stations' 1.6 sessions among `pks` and sessions among `tx_ids`, locked in pk order.
+
+    On PostgreSQL one server-bound statement, its rows made into sessions as the ORM makes them (Model.from_db; no
+    column of a session needs a converter there): the ORM's compiling and quoting of the ids cost more CPU than
+    the read (3.9 against 2.5 ms for 80 sessions).
+    """
+    connection = connections[router.db_for_write(Transaction)]
+    if connection.vendor != "postgresql":
+        match = Q(pk__in=pks, ocpp_version=V16, orphan=False) | Q(station_tx_id__in=tx_ids)
+        rows = Transaction.objects.select_for_update(of=("self",)).filter(match, station_id__in=station_pks)
+        return list(rows.order_by("pk"))
+    fields = Transaction._meta.concrete_fields
+    sql = (f"SELECT {', '.join(f.column for f in fields)} FROM {Transaction._meta.db_table} "
+           "WHERE station_id = ANY(%b::bigint[]) AND (id = ANY(%b::bigint[]) AND ocpp_version = %s AND NOT orphan "
+           "OR station_tx_id = ANY(%b::varchar[])) ORDER BY id FOR UPDATE")
+    rows = pgsql.execute(connection, sql, [list(station_pks), list(pks), V16, list(tx_ids)])
+    names = [f.attname for f in fields]
+    return [Transaction.from_db(connection.alias, names, row) for row in rows]
 
 
 def _plain(reading: Reading, transaction: Transaction) -> bool:
