@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = {module!r}; django.setup()"
-OURS = ("HEARTBEAT_INTERVAL", "OCPP_MAX_FRAME_BYTES", "NODE_ID", "BROKER_URL", "DATABASE_URL", "SECRET_KEY", "DEMO",
-        "DJANGO_SETTINGS_MODULE")
+OURS = ("DB_PREPARED_STATEMENTS", "HEARTBEAT_INTERVAL", "OCPP_MAX_FRAME_BYTES", "NODE_ID", "BROKER_URL",
+        "DATABASE_URL", "SECRET_KEY", "DEMO", "DJANGO_SETTINGS_MODULE")
 
 
 def start(variables, *, module="csms.settings", then=""):
@@ -46,6 +46,19 @@ def test_a_bad_value_stops_start_up_naming_the_variable(variables, named):
     assert started.returncode != 0
     assert "ImproperlyConfigured" in started.stderr
     assert f"{named}:" in started.stderr
+
+
+@pytest.mark.parametrize("variables, threshold", [
+    ({}, None),  # SQLite has no prepared statements
+    ({"DATABASE_URL": "postgres://localhost/x", "SECRET_KEY": "k" * 50}, 5),
+    ({"DATABASE_URL": "postgres://localhost/x", "SECRET_KEY": "k" * 50, "DB_PREPARED_STATEMENTS": "false"}, None),
+], ids=["sqlite", "postgresql", "postgresql, turned off for a pooler"])
+def test_server_bound_statements_are_prepared_on_postgresql_unless_turned_off(variables, threshold):
+    started = start(variables, then="from django.conf import settings; "
+                                    "print(settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold'))")
+
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip().splitlines()[-1] == str(threshold)
 
 
 NODE_TOUCHES_THE_DATABASE = """
