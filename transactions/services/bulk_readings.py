@@ -116,10 +116,11 @@ def _locked_sessions(pks: set[int], tx_ids: set[str], station_pks: set[int]) -> 
         match = Q(pk__in=pks, ocpp_version=V16, orphan=False) | Q(station_tx_id__in=tx_ids)
         rows = Transaction.objects.select_for_update(of=("self",)).filter(match, station_id__in=station_pks)
         return list(rows.order_by("pk"))
-    fields = Transaction._meta.concrete_fields
+    fields, field = Transaction._meta.concrete_fields, Transaction._meta.get_field
+    station, pk, tx_id = (pgsql.array_of(field(name), connection) for name in ("station", "id", "station_tx_id"))
     sql = (f"SELECT {', '.join(f.column for f in fields)} FROM {Transaction._meta.db_table} "
-           "WHERE station_id = ANY(%b::bigint[]) AND (id = ANY(%b::bigint[]) AND ocpp_version = %s AND NOT orphan "
-           "OR station_tx_id = ANY(%b::varchar[])) ORDER BY id FOR UPDATE")
+           f"WHERE station_id = ANY({station}) AND (id = ANY({pk}) AND ocpp_version = %s AND NOT orphan "
+           f"OR station_tx_id = ANY({tx_id})) ORDER BY id FOR UPDATE")
     rows = pgsql.execute(connection, sql, [list(station_pks), list(pks), V16, list(tx_ids)])
     names = [f.attname for f in fields]
     return [Transaction.from_db(connection.alias, names, row) for row in rows]
